@@ -1,0 +1,1 @@
+"""Custom actions for the forum assistant (run by the Rasa SDK action server)."""

@@ -1,0 +1,102 @@
+"""Command line: `python -m bot <command>`.
+
+  build-spacy            build the project's spaCy pipeline (set-up step)
+  train [--force]        train if the data or config changed
+  preflight              check ports before `make run`
+  validate               strict data validation
+  serve-rasa             start Rasa on 127.0.0.1 (used by the Procfile)
+  serve-actions          start the action server on 127.0.0.1 (used by the Procfile)
+  edge                   start the edge web app (used by the Procfile)
+  content check|approve|report
+                         the content approval register
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import List, Optional
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("build-spacy", help="build the spaCy pipeline")
+    train = commands.add_parser("train", help="train if inputs changed")
+    train.add_argument("--force", action="store_true")
+    commands.add_parser("preflight", help="check that the ports are free")
+    commands.add_parser("validate", help="strict data validation (every warning fails)")
+    commands.add_parser("serve-rasa", help="start Rasa on loopback")
+    commands.add_parser("serve-actions", help="start the action server on loopback")
+    edge = commands.add_parser("edge", help="start the edge web app")
+    edge.add_argument("--host", default=None)
+    edge.add_argument("--port", type=int, default=None)
+    content = commands.add_parser("content", help="the content approval register")
+    content_commands = content.add_subparsers(dest="content_command", required=True)
+    content_commands.add_parser("check", help="fail if a response is unregistered or changed")
+    approve = content_commands.add_parser("approve", help="record an approval")
+    approve.add_argument("name", help="response name, e.g. utter_safety_plan/legal_status")
+    approve.add_argument("--by", required=True, help="the approver's role, e.g. adviser")
+    approve.add_argument("--variation", type=int, default=None,
+                         help="only this variation (0-based); default: all of them")
+    report = content_commands.add_parser("report", help="write a review sheet")
+    report.add_argument("--out", default="build/content-review.md")
+    report.add_argument("--format", choices=["md", "csv"], default=None)
+    content_commands.add_parser("sync", help="add unregistered responses as source-derived")
+    args = parser.parse_args(argv)
+
+    from bot.runner import StartupProblem
+
+    try:
+        return _dispatch(args)
+    except StartupProblem as problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 1
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "build-spacy":
+        from bot import spacy_pipeline
+
+        path = spacy_pipeline.build()
+        print(f"spaCy pipeline ready ({path.name})")
+        return 0
+    if args.command == "train":
+        from bot import training
+
+        training.ensure_model(force=args.force)
+        return 0
+    if args.command == "preflight":
+        from bot import runner
+
+        runner.check_ports()
+        runner.rasa_command(dict(__import__("os").environ), model="-")
+        return 0
+    if args.command == "validate":
+        from bot import validate
+
+        return validate.main()
+    if args.command == "serve-rasa":
+        from bot import runner
+
+        runner.exec_rasa()
+        return 0
+    if args.command == "serve-actions":
+        from bot import runner
+
+        runner.exec_actions()
+        return 0
+    if args.command == "edge":
+        from bot.edge.app import serve
+
+        serve(host=args.host, port=args.port)
+        return 0
+    if args.command == "content":
+        from bot.content import cli
+
+        return cli.run(args)
+    raise AssertionError(args.command)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

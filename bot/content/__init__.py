@@ -1,0 +1,1 @@
+"""Content: the responses in domain.yml and their approval register."""

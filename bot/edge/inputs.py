@@ -1,0 +1,45 @@
+"""Pure checks on what the browser sends, before anything reaches Rasa."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any, Dict, List, Set, Tuple
+
+# C0/C1 control characters except tab and newline; also Unicode format characters
+# (zero-width, bidi overrides) that can hide text.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def clean_text(text: str) -> str:
+    """Strip control and format characters, squeeze whitespace, and drop leading '/'.
+
+    Typed text must never reach Rasa as a command ("/intent{...}"): only button payloads
+    offered by the latest answer may, and those are checked separately.
+    """
+    text = _CONTROL.sub(" ", text)
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    text = re.sub(r"[ \t]+", " ", text).strip()
+    return text.lstrip("/ \t\n").strip()
+
+
+def to_widget_messages(rasa_messages: List[Dict[str, Any]]) -> Tuple[List[Dict[str, Any]], Set[str]]:
+    """Rasa REST output -> widget messages [{text, buttons}], and the payloads offered."""
+    messages: List[Dict[str, Any]] = []
+    offered: Set[str] = set()
+    for item in rasa_messages:
+        if not isinstance(item, dict):
+            continue
+        message: Dict[str, Any] = {}
+        if isinstance(item.get("text"), str):
+            message["text"] = item["text"]
+        buttons = []
+        for button in item.get("buttons") or []:
+            if isinstance(button, dict) and isinstance(button.get("payload"), str):
+                title = str(button.get("title") or button["payload"])
+                buttons.append({"title": title, "payload": button["payload"]})
+                offered.add(button["payload"])
+        if buttons:
+            message["buttons"] = buttons
+        if message:
+            messages.append(message)
+    return messages, offered

@@ -1,0 +1,1 @@
+/* Forum assistant widget: filled in by the widget work. */

@@ -1,0 +1,58 @@
+"""Shared fixtures. Tests read numbers and texts from the project's own files, never copies."""
+from __future__ import annotations
+
+import uuid
+from typing import Any, Dict, List
+
+import pytest
+
+from bot import settings
+from bot.edge.rasa_client import RasaUnavailable
+
+
+class FakeRasa:
+    """Stands in for Rasa's REST channel: records what it was sent, answers from a script."""
+
+    def __init__(self) -> None:
+        self.sent: List[tuple] = []
+        self.down = False
+        self.replies: Dict[str, List[Dict[str, Any]]] = {}
+
+    async def start(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    async def send(self, sender: str, message: str) -> List[Dict[str, Any]]:
+        if self.down:
+            raise RasaUnavailable("down")
+        self.sent.append((sender, message))
+        return self.replies.get(message, [{"recipient_id": sender, "text": f"echo:{message}"}])
+
+    async def healthy(self) -> Dict[str, bool]:
+        return {"rasa": not self.down, "actions": not self.down}
+
+
+@pytest.fixture
+def fake_rasa() -> FakeRasa:
+    return FakeRasa()
+
+
+@pytest.fixture
+def edge_app(fake_rasa):
+    """The real edge app, talking to FakeRasa, served on a free port."""
+    from bot.edge.app import create_app
+    from tests.servers import BackgroundApp
+
+    app = create_app(settings.load(), rasa=fake_rasa, name=f"edge_{uuid.uuid4().hex[:8]}")
+    with BackgroundApp(app) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory):
+    """The real action server, Rasa and edge app, started once for the whole test run."""
+    from tests.stack import Stack
+
+    running = Stack(tmp_path_factory.mktemp("stack")).start()
+    yield running
+    running.stop()

@@ -9,6 +9,8 @@
   edge                   start the edge web app (used by the Procfile)
   content check|approve|report
                          the content approval register
+  purge [--older-than DAYS]
+                         delete old conversations and handled handoff requests
 """
 from __future__ import annotations
 
@@ -43,6 +45,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     report.add_argument("--out", default="build/content-review.md")
     report.add_argument("--format", choices=["md", "csv"], default=None)
     content_commands.add_parser("sync", help="add unregistered responses as source-derived")
+    purge = commands.add_parser("purge", help="delete old conversations and handled requests")
+    purge.add_argument("--older-than", type=int, default=None, metavar="DAYS",
+                       help="default: privacy.retention_days in bot/settings.yml")
     args = parser.parse_args(argv)
 
     from bot.runner import StartupProblem
@@ -91,6 +96,10 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         serve(host=args.host, port=args.port)
         return 0
+    if args.command == "purge":
+        from bot import purge
+
+        return purge.main(args)
     if args.command == "content":
         from bot.content import cli
 

@@ -67,6 +67,8 @@ def placeholders(settings: Dict[str, Any] | None = None) -> Dict[str, str]:
         "webchat_days": webchat_when,
         "forum_name": s["forum"]["name"],
         "reply_time": s["handoff"]["reply_time"],
+        "retention_days": str(s["privacy"]["retention_days"]),
+        "max_message_chars": f"{s['edge']['max_message_chars']:,}",
     }
     values.update({key: str(value) for key, value in crisis.items()})
     return values

@@ -56,3 +56,27 @@ def stack(tmp_path_factory):
     running = Stack(tmp_path_factory.mktemp("stack")).start()
     yield running
     running.stop()
+
+
+@pytest.fixture(scope="session")
+def nlu():
+    """Parse text with the trained model's NLU pipeline (all project components included).
+
+    Returns a function text -> parse data (intent, intent_ranking, response_selector, ...).
+    """
+    import asyncio
+
+    from rasa.core.agent import Agent
+
+    from tests.stack import MODEL
+
+    if not MODEL.exists():
+        raise RuntimeError("No trained model: run `make model` (make test does) first.")
+    agent = Agent.load(str(MODEL))
+    loop = asyncio.new_event_loop()
+
+    def parse(text: str) -> dict:
+        return loop.run_until_complete(agent.parse_message(text))
+
+    yield parse
+    loop.close()

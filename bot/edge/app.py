@@ -18,6 +18,7 @@ from sanic.request import Request
 
 from bot import settings as settings_module
 from bot.content.responses import render
+from bot.edge import inbox, security
 from bot.edge.inputs import clean_text, to_widget_messages
 from bot.edge.rasa_client import RasaClient, RasaUnavailable
 from bot.edge.ratelimit import RateLimiter
@@ -48,6 +49,12 @@ def create_app(config: Optional[Dict[str, Any]] = None, rasa: Optional[RasaClien
     app.ctx.per_session = RateLimiter(edge["rate_limit_per_minute"])
     # A client address may carry several people (a shared connection): allow more.
     app.ctx.per_address = RateLimiter(edge["rate_limit_per_minute"] * 5)
+    # Replaced by inbox.register with a store-backed counter (counts only, never text).
+    app.ctx.on_crisis = lambda category: None
+    # Deletes a conversation's stored events; replaced by security.install.
+    app.ctx.delete_conversation = _forget_nothing
+    security.install(app, config)
+    inbox.register(app, config)
 
     @app.listener("before_server_start")
     async def _start(app: Sanic, _loop: Any) -> None:
@@ -63,8 +70,10 @@ def create_app(config: Optional[Dict[str, Any]] = None, rasa: Optional[RasaClien
     async def ask_rasa(session: Session, message: str) -> List[Dict[str, Any]]:
         """Forward one message; remember which payloads the answer offers."""
         reply = await app.ctx.rasa.send(session.id, message)
-        messages, offered = to_widget_messages(reply)
+        messages, offered, crises = to_widget_messages(reply)
         session.offered_payloads = frozenset(offered)
+        for category in crises:
+            app.ctx.on_crisis(category)
         return messages
 
     def unavailable() -> response.HTTPResponse:
@@ -140,6 +149,7 @@ def create_app(config: Optional[Dict[str, Any]] = None, rasa: Optional[RasaClien
     @app.delete("/api/session/<session_id>")
     async def delete_session(_request: Request, session_id: str) -> response.HTTPResponse:
         app.ctx.sessions.remove(session_id)
+        await app.ctx.delete_conversation(session_id)
         return response.empty(status=204)
 
     @app.exception(SanicException)
@@ -153,6 +163,10 @@ def create_app(config: Optional[Dict[str, Any]] = None, rasa: Optional[RasaClien
         return response.json({"messages": [notice("utter_edge_unavailable")]}, status=500)
 
     return app
+
+
+async def _forget_nothing(_session_id: str) -> None:
+    """Placeholder until security.install wires the tracker store."""
 
 
 def _json_body(request: Request) -> Optional[Dict[str, Any]]:

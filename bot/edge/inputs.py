@@ -22,13 +22,19 @@ def clean_text(text: str) -> str:
     return text.lstrip("/ \t\n").strip()
 
 
-def to_widget_messages(rasa_messages: List[Dict[str, Any]]) -> Tuple[List[Dict[str, Any]], Set[str]]:
-    """Rasa REST output -> widget messages [{text, buttons}], and the payloads offered."""
+def to_widget_messages(rasa_messages: List[Dict[str, Any]]
+                       ) -> Tuple[List[Dict[str, Any]], Set[str], List[str]]:
+    """Rasa REST output -> widget messages [{text, buttons}], the payloads offered, and
+    the crisis categories answered (from the responses' `custom.crisis`, never shown)."""
     messages: List[Dict[str, Any]] = []
     offered: Set[str] = set()
+    crises: List[str] = []
     for item in rasa_messages:
         if not isinstance(item, dict):
             continue
+        custom = item.get("custom")
+        if isinstance(custom, dict) and isinstance(custom.get("crisis"), str):
+            crises.append(custom["crisis"])
         message: Dict[str, Any] = {}
         if isinstance(item.get("text"), str):
             message["text"] = item["text"]
@@ -42,4 +48,4 @@ def to_widget_messages(rasa_messages: List[Dict[str, Any]]) -> Tuple[List[Dict[s
             message["buttons"] = buttons
         if message:
             messages.append(message)
-    return messages, offered
+    return messages, offered, crises

@@ -1,0 +1,1 @@
+"""The project's own Rasa NLU components (named in config.yml)."""

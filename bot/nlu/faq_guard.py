@@ -1,0 +1,86 @@
+"""Never answer a FAQ on a guess: turn uncertain FAQ predictions into nlu_fallback.
+
+Rasa 3.6's ResponseSelector has no confidence threshold of its own: an intent at 0.99 can
+carry a response at 0.25. This component runs after the ResponseSelector and the
+FallbackClassifier. When the predicted intent is a retrieval (FAQ) intent and
+
+* the response selector's best answer is below `response_threshold`, or
+* its two best answers are closer than `response_margin`, or
+* its best answer belongs to a different topic than the predicted intent,
+
+the message becomes `nlu_fallback`, and the two closest answers are kept in the parse
+data (`faq_guard`) so that action_clarify can offer them as buttons. Thresholds are set
+in config.yml from measured data (`make eval`).
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Text
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
+from rasa.shared.nlu.training_data.message import Message
+
+GUARD_KEY = "faq_guard"
+
+
+def judge(parse: Dict[str, Any], response_threshold: float, response_margin: float
+          ) -> Optional[Dict[str, Any]]:
+    """Why a FAQ prediction is too uncertain to answer, or None when it is safe.
+
+    `parse` holds Rasa's `intent` and `response_selector` output. The result carries the
+    reason and the two best answer keys ("safety_plan/legal_status", ...).
+    """
+    intent = (parse.get("intent") or {}).get("name")
+    selector = parse.get("response_selector") or {}
+    if intent not in (selector.get("all_retrieval_intents") or []):
+        return None
+    prediction = selector.get(intent) or selector.get("default") or {}
+    ranking = prediction.get("ranking") or []
+    if not ranking:
+        return {"reason": "no_answer", "candidates": []}
+    candidates = [item["intent_response_key"] for item in ranking[:2]]
+    best = ranking[0]["confidence"]
+    second = ranking[1]["confidence"] if len(ranking) > 1 else 0.0
+    if candidates[0].split("/")[0] != intent:
+        return {"reason": "topic_mismatch", "candidates": candidates}
+    if best < response_threshold:
+        return {"reason": "low_confidence", "candidates": candidates, "confidence": best}
+    if best - second < response_margin:
+        return {"reason": "close_answers", "candidates": candidates, "margin": best - second}
+    return None
+
+
+@DefaultV1Recipe.register(
+    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False
+)
+class FaqGuard(GraphComponent):
+    """Overrides a FAQ intent with nlu_fallback when the answer is uncertain."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {"response_threshold": 0.5, "response_margin": 0.1}
+
+    def __init__(self, config: Dict[Text, Any]) -> None:
+        self.response_threshold = float(config["response_threshold"])
+        self.response_margin = float(config["response_margin"])
+
+    @classmethod
+    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage,
+               resource: Resource, execution_context: ExecutionContext) -> "FaqGuard":
+        return cls(config)
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            verdict = judge(message.data, self.response_threshold, self.response_margin)
+            if verdict is None:
+                continue
+            intent = dict(message.get("intent") or {})
+            verdict["intent"] = intent.get("name")
+            message.set(GUARD_KEY, verdict, add_to_output=True)
+            message.set("intent", {"name": DEFAULT_NLU_FALLBACK_INTENT_NAME,
+                                   "confidence": intent.get("confidence", 0.0)},
+                        add_to_output=True)
+        return messages

@@ -82,3 +82,30 @@ def test_rasa_down_gets_an_apology_with_the_adviceline(edge_app, fake_rasa):
     assert settings.load()["adviceline"]["phone"] in text
     assert "Traceback" not in reply.text
     assert requests.get(f"{edge_app.url}/healthz", timeout=10).status_code == 503
+
+
+def test_widget_is_served_with_the_configured_exit_url(edge_app):
+    from bot.edge.app import widget_script
+
+    script = requests.get(f"{edge_app.url}/widget.js", timeout=10)
+    assert script.status_code == 200
+    assert script.headers["content-type"].startswith("text/javascript")
+    assert script.text == widget_script(settings.load()["edge"]["exit_url"])
+    assert "__FORUM_ASSISTANT_EXIT_URL__" not in script.text
+
+
+def test_exit_url_token_is_replaced_json_encoded(tmp_path, monkeypatch):
+    import bot.edge.app as edge_module
+
+    (tmp_path / "widget.js").write_text('var EXIT = "__FORUM_ASSISTANT_EXIT_URL__";')
+    monkeypatch.setattr(edge_module, "STATIC", tmp_path)
+    assert edge_module.widget_script('https://example.org/"x"') == \
+        'var EXIT = "https://example.org/\\"x\\"";'
+
+
+def test_an_empty_reply_from_rasa_is_never_a_silent_nothing(edge_app, fake_rasa):
+    sid = _session(edge_app)
+    fake_rasa.replies["quiet"] = []
+    reply = requests.post(f"{edge_app.url}/api/message", json={"session": sid, "text": "quiet"}, timeout=10)
+    assert reply.status_code == 503
+    assert reply.json()["messages"] == [render("utter_edge_unavailable")]

@@ -7,6 +7,7 @@ adviceline number (from domain.yml and bot/settings.yml), never a stack trace.
 """
 from __future__ import annotations
 
+import json
 import logging
 import os
 from pathlib import Path
@@ -29,6 +30,13 @@ HERE = Path(__file__).resolve().parent
 STATIC = HERE / "static"
 TEMPLATES = HERE / "templates"
 START_PAYLOAD = "/start"
+EXIT_URL_TOKEN = '"__FORUM_ASSISTANT_EXIT_URL__"'
+
+
+def widget_script(exit_url: str) -> str:
+    """widget.js with the configured quick-exit destination filled in (JSON-encoded)."""
+    source = (STATIC / "widget.js").read_text(encoding="utf-8")
+    return source.replace(EXIT_URL_TOKEN, json.dumps(exit_url))
 
 
 def create_app(config: Optional[Dict[str, Any]] = None, rasa: Optional[RasaClient] = None,
@@ -71,6 +79,9 @@ def create_app(config: Optional[Dict[str, Any]] = None, rasa: Optional[RasaClien
         """Forward one message; remember which payloads the answer offers."""
         reply = await app.ctx.rasa.send(session.id, message)
         messages, offered, crises = to_widget_messages(reply)
+        if not messages:
+            # Rasa answered nothing (e.g. the action server failed): never a silent nothing.
+            raise RasaUnavailable("empty reply")
         session.offered_payloads = frozenset(offered)
         for category in crises:
             app.ctx.on_crisis(category)
@@ -83,10 +94,11 @@ def create_app(config: Optional[Dict[str, Any]] = None, rasa: Optional[RasaClien
     async def index(_request: Request) -> response.HTTPResponse:
         return await response.file(TEMPLATES / "forum.html", mime_type="text/html; charset=utf-8")
 
+    script = widget_script(edge["exit_url"])
+
     @app.get("/widget.js")
     async def widget_js(_request: Request) -> response.HTTPResponse:
-        return await response.file(STATIC / "widget.js",
-                                   mime_type="text/javascript; charset=utf-8")
+        return response.text(script, content_type="text/javascript; charset=utf-8")
 
     @app.get("/widget.css")
     async def widget_css(_request: Request) -> response.HTTPResponse:

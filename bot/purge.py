@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.util
-import inspect
 import sys
 import time
 from datetime import timedelta
@@ -45,20 +44,19 @@ def purge_conversations(days: int, now: Optional[float] = None,
 def purge_handoffs(days: int) -> Optional[int]:
     """Delete handled handoff requests older than `days` through bot.handoff_store.
 
-    None when the project has no handoff store (nothing to purge there).
+    Uses the module's `purge_handled(older_than)` if it has one, else the default store's
+    method of that name. None when the project has no handoff store.
     """
     if importlib.util.find_spec("bot.handoff_store") is None:
         return None
     handoff_store = importlib.import_module("bot.handoff_store")
-    purge: Optional[Callable[..., Any]] = getattr(handoff_store, "purge_handled", None)
+    purge: Optional[Callable[[timedelta], Any]] = getattr(handoff_store, "purge_handled", None)
+    if purge is None and hasattr(handoff_store, "default_store"):
+        purge = handoff_store.default_store().purge_handled
     if purge is None:
         return None
-    older_than: Any = timedelta(days=days)
-    parameter = next(iter(inspect.signature(purge).parameters.values()), None)
-    if parameter is not None and parameter.annotation in (int, "int", float, "float"):
-        older_than = days
-    result = purge(older_than)
-    return int(result) if isinstance(result, int) else 0
+    result = purge(timedelta(days=days))
+    return int(result or 0)
 
 
 def main(args: argparse.Namespace) -> int:

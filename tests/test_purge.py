@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.machinery
+import importlib.util
 import os
 import subprocess
 import sys
@@ -29,6 +30,12 @@ from bot.settings import PROJECT_ROOT
 
 DAY = 86400
 PG = {"host": "127.0.0.1", "port": 5432, "dbname": "test", "user": "postgres"}
+
+
+@pytest.fixture(autouse=True)
+def _own_handoff_db(tmp_path: Path, monkeypatch) -> None:
+    """The purge command also purges handoff requests: never in the project's var/."""
+    monkeypatch.setenv("HANDOFF_DB_URL", f"sqlite:///{tmp_path / 'handoff.db'}")
 
 
 def _postgres_problem() -> str:
@@ -214,3 +221,37 @@ def test_handled_handoff_requests_are_purged_through_the_handoff_store(monkeypat
     monkeypatch.setitem(sys.modules, "bot.handoff_store", fake)
     assert purge.purge_handoffs(30) == 4
     assert calls == [timedelta(days=30)]
+
+
+def test_purge_command_deletes_handled_handoff_requests_past_the_limit(
+        tmp_path: Path, monkeypatch) -> None:
+    """End to end with the project's handoff store: handled and old goes; waiting stays."""
+    if importlib.util.find_spec("bot.handoff_store") is None:
+        reason = "bot.handoff_store does not exist yet: nothing to purge there"
+        print(f"SKIP: {reason}")
+        pytest.skip(reason)
+    from datetime import datetime, timezone
+
+    from bot.handoff_store import HandoffStore
+
+    url = f"sqlite:///{tmp_path / 'handoff.db'}"
+    monkeypatch.setenv("HANDOFF_DB_URL", url)
+    monkeypatch.setenv("RASA_ENDPOINTS", str(tmp_path / "endpoints.yml"))
+    (tmp_path / "endpoints.yml").write_text("tracker_store:\n  type: sql\n  dialect: sqlite\n"
+                                            f"  db: {tmp_path / 'tracker.db'}\n")
+    long_ago = datetime.now(timezone.utc) - timedelta(days=40)
+    old = HandoffStore(url, clock=lambda: long_ago)
+    handled_long_ago = old.add("old handled question", "transcript")
+    old.mark_handled(handled_long_ago.reference)
+    waiting_long = old.add("never handled question", "transcript")
+    recent = HandoffStore(url)
+    handled_recently = recent.add("recent question", "transcript")
+    recent.mark_handled(handled_recently.reference)
+    old.engine.dispose()
+
+    result = _run_purge("--older-than", "30")
+    assert result.returncode == 0, result.stderr
+    assert "Deleted 1 handled handoff request(s) older than 30 day(s)." in result.stdout
+    left = {request.reference for request in recent.list_requests()}
+    assert left == {waiting_long.reference, handled_recently.reference}
+    recent.engine.dispose()

@@ -1,4 +1,16 @@
-"""Recognise a message that gives an e-mail address or UK phone number (stub: passes through)."""
+"""Recognise a message that is mainly an e-mail address or UK phone number.
+
+When the parent types only contact details, perhaps with a few words such as "my email
+is" or "call me on", the intent becomes give_contact (confidence 1.0) and each valid
+address or number becomes a `contact` entity (value, start, end). The rules then either
+save it with the question left for an adviser, or say it is not needed and not kept.
+A message that only tries to give contact details that are not valid (a foreign number,
+"jo@example") is also give_contact, without an entity, so the parent hears that it does
+not look valid instead of an unrelated answer. Anything else is left alone.
+
+The detection itself is plain Python in bot.handoff_store (the action that saves the
+contact uses the same functions without importing Rasa).
+"""
 from __future__ import annotations
 
 from typing import Any, Dict, List, Text
@@ -7,7 +19,25 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import ENTITIES, INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
+
+from bot.handoff_store import contact_message
+
+INTENT_NAME = "give_contact"
+ENTITY_NAME = "contact"
+
+
+def contact_entities(text: str) -> List[Dict[str, Any]] | None:
+    """The entities to add when `text` is mainly contact details, else None."""
+    found = contact_message(text)
+    if found is None:
+        return None
+    return [
+        {"entity": ENTITY_NAME, "value": contact.value, "start": contact.start,
+         "end": contact.end, "confidence_entity": 1.0, "extractor": "ContactDetector"}
+        for contact in found.contacts
+    ]
 
 
 @DefaultV1Recipe.register(
@@ -26,4 +56,14 @@ class ContactDetector(GraphComponent):
         return cls()
 
     def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            text = message.get(TEXT)
+            if not isinstance(text, str):
+                continue
+            entities = contact_entities(text)
+            if entities is None:
+                continue
+            message.set(INTENT, {"name": INTENT_NAME, "confidence": 1.0}, add_to_output=True)
+            message.set(ENTITIES, list(message.get(ENTITIES) or []) + entities,
+                        add_to_output=True)
         return messages

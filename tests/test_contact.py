@@ -1,0 +1,111 @@
+"""Contact details a parent may give: what counts, and the ContactDetector NLU component."""
+from __future__ import annotations
+
+import pytest
+
+from bot.handoff_store import contact_message, find_contacts, uk_phone_national, valid_email
+from bot.redact import redact
+
+
+@pytest.mark.parametrize("text,values", [
+    ("jo.bloggs@example.com", ["jo.bloggs@example.com"]),
+    ("my email is sam.smith@example.org", ["sam.smith@example.org"]),
+    ("My e-mail is Sam.Smith+forum@example.co.uk.", ["Sam.Smith+forum@example.co.uk"]),
+    ("07700 900123", ["07700 900123"]),
+    ("you can call me on 07700 900456", ["07700 900456"]),
+    ("call me on +44 (0)7700 900123 please", ["+44 (0)7700 900123"]),
+    ("text me: 07700-900-123", ["07700-900-123"]),
+    ("my landline is 020 7946 0000", ["020 7946 0000"]),
+    ("it's (0161) 496 0000", ["(0161) 496 0000"]),
+    ("email: jo@example.com or 020 7946 0000 thanks", ["jo@example.com", "020 7946 0000"]),
+])
+def test_mainly_contact_details(text, values):
+    found = contact_message(text)
+    assert found is not None and not found.attempted
+    assert [c.value for c in found.contacts] == values
+    for contact in found.contacts:
+        assert text[contact.start:contact.end] == contact.value
+
+
+@pytest.mark.parametrize("text", [
+    "call me on +1 212 555 0100",     # not a UK number
+    "my number is 0800 123 4567",     # freephone: not a number to reply to
+    "jo@example",                     # no domain ending
+    "jo..bloggs@example.com",
+    "07700 9001",                     # too short
+    "my email is jo@@example.com",
+])
+def test_attempts_that_are_not_valid_are_recognised_without_a_contact(text):
+    found = contact_message(text)
+    assert found is not None
+    assert found.attempted and found.contacts == ()
+
+
+@pytest.mark.parametrize("text", [
+    "hello",
+    "what is a safety plan",
+    "my husband's number is 07700 900123",          # someone else's details
+    "I was arrested on 12/03/2019",
+    "can I get legal aid? my email is jo@example.com and my son is 7",
+    "/give_contact",                                # a payload, not typed text
+    "",
+])
+def test_everything_else_is_left_alone(text):
+    assert contact_message(text) is None
+
+
+def test_uk_numbers_and_addresses():
+    assert uk_phone_national("+44 7700 900123") == "07700900123"
+    assert uk_phone_national("0044 (0)20 7946 0000") == "02079460000"
+    assert uk_phone_national("07700 90012") is None
+    assert uk_phone_national("09011 234567") is None           # premium rate
+    assert valid_email("a@b.co") and not valid_email("a@b") and not valid_email("@b.co")
+    # Contacts found in a longer message (the action's view) are still found.
+    assert [c.kind for c in find_contacts("reach me at jo@example.com or 07700 900123")] == \
+        ["email", "phone"]
+
+
+def test_what_counts_as_a_phone_here_is_redacted_in_storage():
+    for text in ("07700 900123", "+44 (0)7700 900123", "020 7946 0000", "jo@example.com"):
+        for contact in find_contacts(f"call me on {text}"):
+            assert contact.value not in redact(f"call me on {text}")
+
+
+# --- The Rasa component ---------------------------------------------------------------------
+def _process(text: str, intent: str = "nlu_fallback"):
+    from rasa.shared.nlu.training_data.message import Message
+
+    from bot.nlu.contact import ContactDetector
+
+    message = Message(data={"text": text, "intent": {"name": intent, "confidence": 0.4},
+                            "entities": []})
+    ContactDetector().process([message])
+    return message
+
+
+def test_the_component_sets_give_contact_and_an_entity():
+    message = _process("you can call me on 07700 900456")
+    assert message.get("intent") == {"name": "give_contact", "confidence": 1.0}
+    [entity] = message.get("entities")
+    assert entity["entity"] == "contact" and entity["value"] == "07700 900456"
+    assert (entity["start"], entity["end"]) == (19, 31)
+
+
+def test_the_component_marks_an_invalid_attempt_without_an_entity():
+    message = _process("call me on +1 212 555 0100", intent="request_human")
+    assert message.get("intent")["name"] == "give_contact"
+    assert message.get("entities") == []
+
+
+def test_the_component_leaves_other_messages_alone():
+    message = _process("what is a safety plan", intent="safety_plan")
+    assert message.get("intent") == {"name": "safety_plan", "confidence": 0.4}
+    assert message.get("entities") == []
+
+
+def test_the_trained_pipeline_recognises_contact_details(nlu):
+    parsed = nlu("my email is jo.bloggs@example.com")
+    assert parsed["intent"]["name"] == "give_contact"
+    assert [e["value"] for e in parsed["entities"] if e["entity"] == "contact"] == \
+        ["jo.bloggs@example.com"]
+    assert nlu("what happens at a family group conference")["intent"]["name"] != "give_contact"

@@ -1,0 +1,159 @@
+"""Should NLU read the parent's message as typed, or redacted? A measurement.
+
+`python -m bot.redaction_eval [--limit N] [--model PATH]`
+
+Takes the held-out examples in tests/nlu (never trained on), adds a realistic contact
+detail to a copy of each (a phone number, e-mail address, postcode or date of birth,
+before or after the message, as parents write them), and compares the trained model's
+decisions (intent, and the FAQ answer for retrieval intents) on three versions:
+
+  clean     the held-out example as written (the reference)
+  original  with the detail, as typed: what NLU reads today
+  redacted  with the detail replaced by its placeholder ("[phone]"): what is stored
+
+It prints the accuracy of each and the decisions that differ between original and
+redacted. Only fictitious values are used (Ofcom drama numbers, example.com).
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
+
+import yaml
+
+from bot.redact import redact
+from bot.settings import PROJECT_ROOT
+
+HELD_OUT = PROJECT_ROOT / "tests" / "nlu"
+MODEL = PROJECT_ROOT / "models" / "current.tar.gz"
+SEED = 8
+
+PHONES = ["07700 900123", "07700900461", "+44 7700 900982", "020 7946 0315", "0113 496 0718"]
+EMAILS = ["jo.bloggs@example.com", "sam_k84@example.org", "tired.mum@example.net"]
+POSTCODES = ["B33 8TH", "M1 1AE", "LS6 2QR", "SW1A 1AA"]
+DATES = ["14/02/2017", "3rd of May 2019", "2016-11-30", "21.06.18"]
+TEMPLATES: List[Tuple[str, Sequence[str]]] = [
+    ("{text} my number is {value}", PHONES),
+    ("{text}. you can call me on {value}", PHONES),
+    ("{text} email me at {value}", EMAILS),
+    ("my email is {value}. {text}", EMAILS),
+    ("we live in {value} and {text}", POSTCODES),
+    ("{text} (we're in {value})", POSTCODES),
+    ("{text} my son was born {value}", DATES),
+    ("my daughter's dob is {value}, {text}", DATES),
+]
+
+Example = Tuple[str, str]  # (gold label, text)
+
+
+def held_out_examples(folder: Path = HELD_OUT) -> List[Example]:
+    """(label, text) from every YAML file under `folder`: Rasa NLU files (`nlu:` blocks
+    with `- example` lines) and category files (`categories: {intent: [messages]}`)."""
+    examples: List[Example] = []
+    for path in sorted(folder.rglob("*.yml")):
+        content = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for block in content.get("nlu") or []:
+            label = block.get("intent") if isinstance(block, dict) else None
+            if not label:
+                continue
+            for line in str(block.get("examples") or "").splitlines():
+                line = line.strip()
+                if line.startswith("- ") and line[2:].strip():
+                    examples.append((str(label), line[2:].strip()))
+        for label, messages in (content.get("categories") or {}).items():
+            examples.extend((str(label), str(text)) for text in messages or [] if text)
+    return examples
+
+
+def with_detail(text: str, rng: random.Random) -> str:
+    """The message with one contact detail added, in one of the ways parents write it."""
+    template, values = rng.choice(TEMPLATES)
+    body = text.rstrip(".!? ") if template.startswith("{text}") else text
+    return template.format(text=body, value=rng.choice(values))
+
+
+def decision(parse: Dict[str, Any]) -> str:
+    """The label NLU decided: the intent, or intent/answer for a retrieval intent."""
+    intent = (parse.get("intent") or {}).get("name") or ""
+    selectors = parse.get("response_selector") or {}
+    selected = selectors.get(intent) or selectors.get("default") or {}
+    key = ((selected.get("response") or {}).get("intent_response_key") or "")
+    return key if key.startswith(f"{intent}/") else intent
+
+
+def agrees(gold: str, decided: str) -> bool:
+    """A decision matches the label; a label without an answer part matches on intent."""
+    return decided == gold or ("/" not in gold and decided.split("/")[0] == gold)
+
+
+def evaluate(examples: Sequence[Example], parse: Callable[[str], Dict[str, Any]],
+             seed: int = SEED) -> Dict[str, Any]:
+    """Accuracy on clean, original-with-detail and redacted-with-detail texts."""
+    rng = random.Random(seed)
+    correct: Counter = Counter()
+    changed: List[Tuple[str, str, str, str]] = []
+    for gold, text in examples:
+        typed = with_detail(text, rng)
+        stored = redact(typed)
+        decided = {"clean": decision(parse(text)), "original": decision(parse(typed)),
+                   "redacted": decision(parse(stored))}
+        for version, label in decided.items():
+            correct[version] += agrees(gold, label)
+        if decided["original"] != decided["redacted"]:
+            changed.append((gold, stored, decided["original"], decided["redacted"]))
+    total = len(examples)
+    return {"total": total, "accuracy": {v: correct[v] / total if total else 0.0
+                                         for v in ("clean", "original", "redacted")},
+            "changed": changed}
+
+
+def _model_parser(model: Path) -> Callable[[str], Dict[str, Any]]:
+    import logging
+
+    from rasa.core.agent import Agent
+    from rasa.utils.log_utils import configure_structlog
+
+    # Quiet: at DEBUG Rasa would print every parsed text.
+    configure_structlog(logging.WARNING)
+    logging.getLogger().setLevel(logging.WARNING)
+
+    agent = Agent.load(str(model))
+    loop = asyncio.new_event_loop()
+    return lambda text: loop.run_until_complete(agent.parse_message(text))
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot.redaction_eval", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", type=Path, default=MODEL)
+    parser.add_argument("--limit", type=int, default=None, help="evaluate only N examples")
+    args = parser.parse_args(argv)
+    if not args.model.exists():
+        print(f"error: no trained model at {args.model.name}: run `make model` first.",
+              file=sys.stderr)
+        return 1
+    examples = held_out_examples()
+    if not examples:
+        print("error: no held-out examples found in tests/nlu.", file=sys.stderr)
+        return 1
+    if args.limit:
+        examples = random.Random(SEED).sample(examples, min(args.limit, len(examples)))
+    result = evaluate(examples, _model_parser(args.model))
+    accuracy = result["accuracy"]
+    print(f"Held-out examples: {result['total']} (tests/nlu), one contact detail added to each")
+    print(f"  clean text               {accuracy['clean']:.1%}")
+    print(f"  with detail, as typed    {accuracy['original']:.1%}   (NLU reads this today)")
+    print(f"  with detail, redacted    {accuracy['redacted']:.1%}   (what is stored)")
+    print(f"Decisions that differ between typed and redacted: {len(result['changed'])}")
+    for gold, stored, original, redacted in result["changed"][:15]:
+        print(f"  [{gold}] typed -> {original}; redacted -> {redacted}: {stored[:90]}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

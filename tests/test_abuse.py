@@ -67,7 +67,7 @@ def abuse_edge(fake_rasa, tmp_path: Path, monkeypatch) -> Iterator[Tuple[Backgro
         yield running, fake_rasa
 
 
-json_leaf = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False),
+json_leaf = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False, allow_infinity=False),
                       st.text(max_size=30))
 json_value = st.recursive(json_leaf, lambda children: st.one_of(
     st.lists(children, max_size=4), st.dictionaries(st.text(max_size=8), children, max_size=4)),
@@ -91,7 +91,9 @@ action = st.one_of(
         st.binary(max_size=200),
         st.integers(1, 30000).map(lambda n: b"[" * n + b"]" * n),
         st.integers(1, 12000).map(lambda n: b'{"a":' * n + b"1" + b"}" * n),
-        st.just(b'{"text": "' + b"x" * 70000 + b'"}'))),
+        st.just(b'{"text": "' + b"x" * 70000 + b'"}'),
+        st.sampled_from([b'{"text": NaN}', b'{"text": Infinity, "session": -Infinity}',
+                         b'{"text": "a", "text": "/restart"}', b'\xff\xfe{"text": "hi"}']))),
     st.tuples(st.integers(0, 1), st.just("stale"), st.one_of(st.text(max_size=40), json_value)),
     st.tuples(st.integers(0, 1), st.just("clear"), st.none()),
 )
@@ -147,8 +149,11 @@ def test_random_and_hostile_input_never_breaks_the_edge(abuse_edge, actions) -> 
             body_json = data
         elif kind == "stale":
             body_json = {"session": session, "text": "hello again"}
-        else:
-            body_json = None
+        else:  # raw bytes: what a JSON parser makes of them, to check a 200 against
+            try:
+                body_json = json.loads(data)
+            except (ValueError, RecursionError):
+                body_json = None
         before = len(fake.sent)
         if kind == "raw":
             reply = http.post(f"{url}/api/message", data=data, timeout=30,

@@ -70,6 +70,27 @@ def test_every_response_carries_the_common_headers(edge, method, path, body) -> 
         assert reply.headers["Cache-Control"] == "no-store"
 
 
+def test_the_real_adviser_inbox_page_has_a_csp_without_unsafe_inline(
+        fake_rasa, tmp_path: Path, monkeypatch) -> None:
+    """The inbox (bot/edge/inbox.py) sends its own, stricter policy; the security layer
+    keeps it and adds the rest."""
+    from bot.edge import inbox
+
+    monkeypatch.setenv(inbox.ENV_SECRET, "s" * (inbox.MIN_SECRET_LENGTH + 8))
+    monkeypatch.setenv("HANDOFF_DB_URL", f"sqlite:///{tmp_path / 'handoff.db'}")
+    app = create_app(settings.load(), rasa=fake_rasa, name=f"inbox_{uuid.uuid4().hex[:8]}")
+    with BackgroundApp(app) as running:
+        reply = requests.get(f"{running.url}/adviser", timeout=10)
+    assert reply.status_code == 200
+    assert reply.headers["content-type"].startswith("text/html")
+    csp = reply.headers["Content-Security-Policy"]
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    assert _directives(csp)["frame-ancestors"] in ("'none'", "'self'")
+    assert reply.headers["Cache-Control"] == "no-store"
+    assert reply.headers["X-Content-Type-Options"] == "nosniff"
+    assert reply.headers["Referrer-Policy"] == "no-referrer"
+
+
 def test_inbox_pages_are_never_cached(edge) -> None:
     reply = requests.get(edge.url + "/adviser/security-check", timeout=10)
     assert reply.headers["Cache-Control"] == "no-store"

@@ -1,15 +1,20 @@
 """`python -m bot purge [--older-than DAYS]`: the retention limit, applied.
 
 Deletes conversation events (Rasa's tracker store) and handled handoff requests older
-than DAYS (default: privacy.retention_days in bot/settings.yml). Run it daily (cron, a
-systemd timer or the platform's scheduler); it is safe to run at any time and as often
-as wanted. It prints counts only, never any conversation content.
+than DAYS (default: privacy.retention_days in bot/settings.yml). The edge app also runs
+the same purge by itself every PURGE_EVERY_HOURS hours (default 6; 0 turns that off), so
+"conversations are deleted after N days" holds without a separate scheduler; the command
+is for running it by hand or from cron. Safe to run at any time and as often as wanted.
+It prints and logs counts only, never any conversation content.
 """
 from __future__ import annotations
 
 import argparse
+import asyncio
 import importlib
 import importlib.util
+import logging
+import os
 import sys
 import time
 from datetime import timedelta
@@ -19,6 +24,12 @@ from bot import settings
 from bot.conversations import ConversationStore, ConversationStoreError
 
 SECONDS_PER_DAY = 86400
+DEFAULT_EVERY_HOURS = 6.0
+# The first automatic purge waits a little, so that a server that is only started
+# briefly (a test, a smoke check) never touches its database.
+FIRST_DELAY_SECONDS = 300.0
+
+logger = logging.getLogger(__name__)
 
 
 def retention_days(override: Optional[int] = None) -> int:
@@ -57,6 +68,37 @@ def purge_handoffs(days: int) -> Optional[int]:
         return None
     result = purge(timedelta(days=days))
     return int(result or 0)
+
+
+def every_hours(env: Optional[dict] = None) -> float:
+    """PURGE_EVERY_HOURS (default 6); 0 or less turns the automatic purge off."""
+    raw = (os.environ if env is None else env).get("PURGE_EVERY_HOURS", "")
+    try:
+        return float(raw) if raw.strip() else DEFAULT_EVERY_HOURS
+    except ValueError:
+        logger.warning("PURGE_EVERY_HOURS is not a number: using %s.", DEFAULT_EVERY_HOURS)
+        return DEFAULT_EVERY_HOURS
+
+
+async def purge_periodically(interval_seconds: float,
+                             first_delay: float = FIRST_DELAY_SECONDS) -> None:
+    """Apply the retention limit now and then, forever (a background task of the edge app).
+
+    A failed round (database briefly unreachable) is logged and retried next round.
+    """
+    loop = asyncio.get_running_loop()
+    await asyncio.sleep(first_delay)
+    while True:
+        try:
+            days = retention_days()
+            events = await loop.run_in_executor(None, purge_conversations, days)
+            handled = await loop.run_in_executor(None, purge_handoffs, days)
+            logger.info("Retention purge: %d conversation event(s) and %s handled request(s) "
+                        "older than %d day(s) deleted.", events, handled or 0, days)
+        except Exception as error:  # keep the schedule alive; say what kind of failure
+            logger.warning("Retention purge failed (%s); retrying in %.0f s.",
+                           type(error).__name__, interval_seconds)
+        await asyncio.sleep(interval_seconds)
 
 
 def main(args: argparse.Namespace) -> int:

@@ -255,3 +255,45 @@ def test_purge_command_deletes_handled_handoff_requests_past_the_limit(
     left = {request.reference for request in recent.list_requests()}
     assert left == {waiting_long.reference, handled_recently.reference}
     recent.engine.dispose()
+
+
+def test_the_edge_purges_by_itself_on_a_schedule(tmp_path: Path, monkeypatch) -> None:
+    """The promise "deleted after N days" holds without cron: the background round
+    deletes what is past the limit and keeps going after a failed round."""
+    file = tmp_path / "endpoints.yml"
+    file.write_text(yaml.safe_dump({"tracker_store": {
+        "type": "bot.tracker_store.RedactingSQLTrackerStore", "dialect": "sqlite",
+        "db": str(tmp_path / "tracker.db")}}))
+    monkeypatch.setenv("RASA_ENDPOINTS", str(file))
+    days = int(settings.load()["privacy"]["retention_days"])
+    now = time.time()
+    _write_conversations({"stale": [now - (days + 2) * DAY], "fresh": [now]})
+    rounds: List[int] = []
+    real = purge.purge_conversations
+
+    def counted(limit: int) -> int:
+        rounds.append(limit)
+        if len(rounds) == 1:
+            raise OSError("database briefly unreachable")
+        return real(limit)
+
+    monkeypatch.setattr(purge, "purge_conversations", counted)
+
+    async def run() -> None:
+        task = asyncio.ensure_future(purge.purge_periodically(0.05, first_delay=0.01))
+        for _ in range(200):
+            await asyncio.sleep(0.02)
+            if len(rounds) >= 2:
+                break
+        task.cancel()
+
+    asyncio.run(run())
+    assert rounds[:2] == [days, days]
+    assert _counts(["stale", "fresh"]) == {"stale": 0, "fresh": 1}
+
+
+def test_the_schedule_is_configurable_and_can_be_turned_off() -> None:
+    assert purge.every_hours({}) == purge.DEFAULT_EVERY_HOURS
+    assert purge.every_hours({"PURGE_EVERY_HOURS": "0"}) == 0
+    assert purge.every_hours({"PURGE_EVERY_HOURS": "1.5"}) == 1.5
+    assert purge.every_hours({"PURGE_EVERY_HOURS": "soon"}) == purge.DEFAULT_EVERY_HOURS

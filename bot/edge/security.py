@@ -11,6 +11,7 @@
   post messages through a visitor's browser).
 - `app.ctx.delete_conversation(session_id)` deletes that conversation's events from Rasa's
   tracker store at once (the widget's "clear conversation").
+- While the app runs, the retention purge (bot.purge) runs every PURGE_EVERY_HOURS hours.
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import BaseHTTPResponse
 
-from bot import logging_policy
+from bot import logging_policy, purge
 from bot.conversations import ConversationStore
 
 logger = logging.getLogger(__name__)
@@ -143,3 +144,16 @@ def install(app: Sanic, config: Dict[str, Any]) -> None:
         logger.info("Conversation cleared: %d stored event(s) deleted.", deleted)
 
     app.ctx.delete_conversation = delete_conversation
+
+    @app.listener("after_server_start")
+    async def _start_retention(app: Sanic, _loop: Any) -> None:
+        hours = purge.every_hours()
+        if hours > 0:
+            app.ctx.retention_task = asyncio.ensure_future(
+                purge.purge_periodically(hours * 3600))
+
+    @app.listener("before_server_stop")
+    async def _stop_retention(app: Sanic, _loop: Any) -> None:
+        task = getattr(app.ctx, "retention_task", None)
+        if task is not None:
+            task.cancel()

@@ -161,3 +161,56 @@ def test_log_records_are_redacted_before_any_handler_sees_them(caplog) -> None:
     assert "parent wrote [phone], [postcode]" in text
     assert "07700" not in text and "jo@example.com" not in text
     assert "ValueError: bad input [email]" in text
+
+
+# The measurement command (bot/redaction_eval.py), checked without a model ---------------
+
+def test_every_injected_detail_is_one_the_redactor_removes() -> None:
+    """Otherwise "redacted" would still carry raw details and the comparison would lie."""
+    import random
+
+    from bot.redaction_eval import TEMPLATES, with_detail
+
+    for _, values in TEMPLATES:
+        for value in values:
+            assert value not in redact(f"x {value} y"), value
+    rng = random.Random(1)
+    typed = [with_detail("what is a safety plan", rng) for _ in range(50)]
+    assert all(text != "what is a safety plan" for text in typed)
+    assert all("[" in redact(text) for text in typed)
+
+
+def test_redaction_eval_reads_both_held_out_formats_and_scores_decisions(tmp_path: Path) -> None:
+    from bot.redaction_eval import agrees, decision, evaluate, held_out_examples
+
+    (tmp_path / "faq.yml").write_text(
+        'version: "3.1"\nnlu:\n  - intent: safety_plan/what_is\n    examples: |\n'
+        "      - what is a safety plan\n  - intent: greet\n    examples: |\n      - hello\n")
+    (tmp_path / "crisis").mkdir()
+    (tmp_path / "crisis" / "crisis.yml").write_text(
+        "version: 1\ncategories:\n  crisis_immediate_danger:\n    - he has a knife\n")
+    examples = held_out_examples(tmp_path)
+    assert sorted(examples) == [("crisis_immediate_danger", "he has a knife"),
+                                ("greet", "hello"), ("safety_plan/what_is", "what is a safety plan")]
+    parse = {"intent": {"name": "safety_plan"},
+             "response_selector": {"safety_plan": {"response": {
+                 "intent_response_key": "safety_plan/what_is"}}}}
+    assert decision(parse) == "safety_plan/what_is"
+    assert agrees("greet", "greet") and not agrees("safety_plan/what_is", "safety_plan/breach")
+
+    def fake_parse(text: str) -> dict:
+        """Right on clean text; distracted by any raw detail; fooled by no placeholder."""
+        raw = redact(text) != text
+        gold = dict((t, g) for g, t in examples)
+        for known, label in gold.items():
+            if known in text:
+                intent, _, answer = label.partition("/")
+                name = "give_contact" if raw else intent
+                selector = {intent: {"response": {"intent_response_key": label}}} if answer else {}
+                return {"intent": {"name": name}, "response_selector": selector}
+        return {"intent": {"name": "nlu_fallback"}}
+
+    result = evaluate(examples, fake_parse)
+    assert result["total"] == 3
+    assert result["accuracy"] == {"clean": 1.0, "original": 0.0, "redacted": 1.0}
+    assert len(result["changed"]) == 3

@@ -265,7 +265,12 @@ def test_sync_after_an_edit_records_the_old_approval(project: Project, capsys) -
     assert entry.previous_approval["approved_by"] == "adviser"
     assert entry.previous_approval["approved_at"] == approved_at
     assert entry.points == ["E"]
+    capsys.readouterr()
     assert project.run("check") == 0
+    assert (f"warning: utter_crisis variation 0: changed after approval by adviser on "
+            f"{approved_at[:10]}; source-derived until re-approved") in capsys.readouterr().out
+    assert project.run("approve", name="utter_crisis", by="adviser", variation=None) == 0
+    assert project.load().responses["utter_crisis"][0].previous_approval is None
 
 
 def test_removed_responses_warn_and_sync_drops_them(project: Project, capsys) -> None:

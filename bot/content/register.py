@@ -362,6 +362,13 @@ def check(register: Register, responses: Mapping[str, Sequence[Mapping[str, Any]
         for index, entry in sorted(paired.same.items()):
             errors.extend(Finding("error", name, p)
                           for p in _entry_problems(register, name, index, entry))
+            previous = entry.previous_approval or {}
+            if entry.status == SOURCE_DERIVED and previous.get("approved_by"):
+                role = previous["approved_by"]
+                warnings.append(Finding("warning", name, (
+                    f"{name} variation {index}: changed after approval by {role} on "
+                    f"{_date(previous.get('approved_at'))}; source-derived until re-approved: "
+                    f"{_approve_command(name, role)}")))
         for index, entry in sorted(paired.changed.items()):
             where = f"{name} variation {index}"
             if entry.status == APPROVED:
@@ -557,6 +564,10 @@ def review_rows(register: Register, responses: Mapping[str, Sequence[Mapping[str
             entry = paired.same.get(index) or paired.changed.get(index)
             if index in paired.same:
                 status = entry.status
+                previous = entry.previous_approval or {}
+                if status == SOURCE_DERIVED and previous.get("approved_by"):
+                    status += (f" (changed after approval by {previous['approved_by']} on "
+                               f"{_date(previous.get('approved_at'))})")
             elif entry is not None:
                 status = "changed: needs approval"
             else:

@@ -182,7 +182,8 @@ def test_small_talk_is_not_a_question_but_a_long_request_for_a_person_is():
     events = [user("thanks", "thank"), user("yes please", "affirm"),
               user("I want to speak to an adviser about contact with my ex-partner and the "
                    "children at weekends", "request_human"),
-              user("talk to an adviser", "request_human")]
+              user("talk to an adviser", "request_human"),
+              user("/out_of_scope", "out_of_scope")]     # a button, whatever its intent
     assert question_messages(events) == [events[2]["text"]]
 
 

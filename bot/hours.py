@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any, Callable, Dict, FrozenSet, Optional
+from typing import Any, Dict, FrozenSet, Optional
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -19,7 +19,6 @@ import holidays
 from bot import settings as settings_module
 from bot.settings import WEEKDAYS, parse_clock, say_clock
 
-Clock = Callable[[], datetime]
 # Before this local time, "tomorrow" is ambiguous (a parent awake at 1am may mean the day
 # after they wake up), so the weekday is named instead.
 SMALL_HOURS_END = time(5, 0)

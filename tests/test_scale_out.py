@@ -1,0 +1,243 @@
+"""Scale-out: two Rasa servers share one conversation through PostgreSQL and Redis.
+
+Two `rasa run` servers (and one action server) start with the production profile
+(endpoints.production.yml: the redacting SQL tracker store on PostgreSQL, the Redis lock
+store), configured only through its environment variables, against a database created for
+this run (dropped afterwards) on 127.0.0.1:5432 and Redis on 127.0.0.1:6379. One
+conversation's messages go to both servers, first alternately one after another, then all
+at once. Every message must be answered, and the events table must hold each user message
+exactly once, in send order for the sequential part, with no duplicated event and no turn
+interleaved with another (the lock store serialises a conversation across servers).
+
+Skips, printing why, only when PostgreSQL or Redis cannot be reached.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Dict, Iterator, List, Tuple
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+import sqlalchemy as sa
+
+from bot.content.responses import load_domain_responses
+from bot.runner import rasa_command
+from bot.settings import PROJECT_ROOT
+from tests.servers import free_port
+from tests.stack import MODEL
+
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL",
+                              "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/1")
+PRODUCTION_ENDPOINTS = PROJECT_ROOT / "endpoints.production.yml"
+START_TIMEOUT_S = 420
+
+
+def _services_missing() -> str | None:
+    """Why the test cannot run here (a service unreachable), or None."""
+    try:
+        engine = sa.create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
+        with engine.connect() as connection:
+            connection.execute(sa.text("select 1"))
+        engine.dispose()
+    except Exception as error:  # any failure to connect means: skip, saying why
+        return f"PostgreSQL not reachable at {POSTGRES_URL}: {type(error).__name__}: {error}"
+    try:
+        import redis
+
+        redis.Redis.from_url(REDIS_URL, socket_timeout=3).ping()
+    except Exception as error:  # any failure to connect means: skip, saying why
+        return f"Redis not reachable at {REDIS_URL}: {type(error).__name__}: {error}"
+    return None
+
+
+def faq_payloads() -> List[str]:
+    """Every distinct follow-up button payload in domain.yml, as Rasa sends it (the domain
+    doubles JSON braces so that placeholder filling leaves them alone)."""
+    found: List[str] = []
+    for variations in load_domain_responses().values():
+        for variation in variations:
+            for button in variation.get("buttons") or []:
+                payload = button["payload"].replace("{{", "{").replace("}}", "}")
+                if payload.startswith("/choose_faq{") and payload not in found:
+                    found.append(payload)
+    return found
+
+
+@pytest.fixture(scope="module")
+def database() -> Iterator[str]:
+    """A fresh PostgreSQL database for this run's tracker events; dropped afterwards."""
+    problem = _services_missing()
+    if problem:
+        print(f"SKIP test_scale_out: {problem}")
+        pytest.skip(problem)
+    name = f"forum_scale_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield name
+    finally:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _start(command: List[str], env: Dict[str, str], log: Path) -> subprocess.Popen:
+    return subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log.open("wb"),
+                            stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def _tail(logs: List[Path], lines: int = 25) -> str:
+    return "\n".join(f"--- {log.name} ---\n"
+                     + "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+                     for log in logs if log.exists())
+
+
+def send(url: str, sender: str, message: str) -> Tuple[int, list]:
+    reply = requests.post(f"{url}/webhooks/rest/webhook",
+                          json={"sender": sender, "message": message}, timeout=90)
+    return reply.status_code, reply.json() if reply.status_code == 200 else []
+
+
+@pytest.fixture(scope="module")
+def servers(database: str, tmp_path_factory) -> Iterator[Tuple[str, str]]:
+    """Two Rasa servers and one action server with the production profile, on free ports."""
+    if not MODEL.exists():
+        raise RuntimeError("No trained model: run `make model` (make test does) first.")
+    workdir = tmp_path_factory.mktemp("scale")
+    pg, rd = sa.engine.make_url(POSTGRES_URL), urlsplit(REDIS_URL)
+    actions_port = free_port()
+    env = dict(
+        os.environ,
+        RASA_ENDPOINTS=str(PRODUCTION_ENDPOINTS),
+        ACTION_SERVER_URL=f"http://127.0.0.1:{actions_port}/webhook",
+        DB_HOST=pg.host or "127.0.0.1", DB_PORT=str(pg.port or 5432), DB_NAME=database,
+        DB_USER=pg.username or "", DB_PASSWORD=pg.password or "",
+        REDIS_HOST=rd.hostname or "127.0.0.1", REDIS_PORT=str(rd.port or 6379),
+        REDIS_DB=(rd.path.strip("/") or "1"), REDIS_PASSWORD=rd.password or "",
+        ACTIONS_PORT=str(actions_port), HANDOFF_DB_URL=f"sqlite:///{workdir / 'handoff.db'}",
+        TF_CPP_MIN_LOG_LEVEL="2", SQLALCHEMY_SILENCE_UBER_WARNING="1",
+        RASA_TELEMETRY_ENABLED="false", PYTHONWARNINGS="ignore",
+    )
+    processes: List[subprocess.Popen] = []
+    logs = [workdir / "actions.log", workdir / "rasa-a.log", workdir / "rasa-b.log"]
+    processes.append(_start([sys.executable, "-m", "bot", "serve-actions"], env, logs[0]))
+    urls = []
+    for log in logs[1:]:
+        port = free_port()
+        command = rasa_command(env, model=str(MODEL))
+        command[command.index("--port") + 1] = str(port)
+        processes.append(_start([str(Path(sys.executable).with_name("rasa")), *command[1:]],
+                                env, log))
+        urls.append(f"http://127.0.0.1:{port}")
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        ready = set()
+        while len(ready) < len(urls):
+            for process in processes:
+                if process.poll() is not None:
+                    raise RuntimeError(f"A server exited early:\n{_tail(logs)}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"The servers did not answer in {START_TIMEOUT_S} s:\n"
+                                   f"{_tail(logs)}")
+            for url in urls:
+                if url in ready:
+                    continue
+                try:
+                    status, answer = send(url, f"warm-up-{uuid.uuid4().hex}", "/start")
+                    if status == 200 and answer:
+                        ready.add(url)
+                except (requests.RequestException, ValueError):
+                    pass
+            time.sleep(1)
+        yield urls[0], urls[1]
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in processes:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=10)
+
+
+def stored_events(database: str, sender: str) -> List[dict]:
+    """This conversation's rows of Rasa's events table, in insertion (id) order."""
+    engine = sa.create_engine(sa.engine.make_url(POSTGRES_URL).set(database=database))
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                sa.text("SELECT id, type_name, timestamp, data FROM events "
+                        "WHERE sender_id = :sender ORDER BY id"), {"sender": sender},
+            ).fetchall()
+    finally:
+        engine.dispose()
+    return [{"id": row[0], "type": row[1], "timestamp": row[2], "data": row[3],
+             "event": json.loads(row[3])} for row in rows]
+
+
+def user_texts(events: List[dict]) -> List[str]:
+    return [row["event"].get("text") for row in events if row["type"] == "user"]
+
+
+def assert_turns_not_interleaved(events: List[dict]) -> None:
+    """Each user message's turn ends with action_listen before the next user message."""
+    last_action = "action_listen"
+    for row in events:
+        if row["type"] == "user":
+            assert last_action == "action_listen", (
+                f"a user message arrived while the previous turn was unfinished "
+                f"(last action {last_action!r}): two servers handled the conversation at once")
+            last_action = None
+        elif row["type"] == "action":
+            last_action = row["event"].get("name")
+    assert last_action == "action_listen", "the last turn never finished"
+
+
+def test_one_conversation_across_two_servers_keeps_every_event_once_and_in_order(
+        servers, database):
+    server_a, server_b = servers
+    payloads = faq_payloads()
+    assert len(payloads) >= 8, "domain.yml should offer at least 8 follow-up buttons"
+    sender = f"scale-{uuid.uuid4().hex}"
+
+    # 1. Alternately, one after another: A, B, A, B, ...
+    sequential = ["/start", "/greet", payloads[0], payloads[1], "/thank"]
+    for index, message in enumerate(sequential):
+        status, answer = send((server_a, server_b)[index % 2], sender, message)
+        assert status == 200 and answer, f"no answer to {message!r} (HTTP {status})"
+    events = stored_events(database, sender)
+    assert user_texts(events) == sequential, "user messages lost, duplicated or reordered"
+
+    # 2. All at once, half to each server: the lock store must serialise them.
+    concurrent = payloads[2:8]
+    targets = [(server_a, server_b)[index % 2] for index in range(len(concurrent))]
+    with ThreadPoolExecutor(max_workers=len(concurrent)) as pool:
+        answers = list(pool.map(lambda pair: send(pair[0], sender, pair[1]),
+                                zip(targets, concurrent)))
+    for message, (status, answer) in zip(concurrent, answers):
+        assert status == 200 and answer, f"no answer to {message!r} (HTTP {status})"
+
+    events = stored_events(database, sender)
+    texts = user_texts(events)
+    assert texts[:len(sequential)] == sequential
+    assert sorted(texts[len(sequential):]) == sorted(concurrent), (
+        "each concurrent message must be stored exactly once")
+    assert len({row["data"] for row in events}) == len(events), "an event was stored twice"
+    timestamps = [row["timestamp"] for row in events]
+    assert timestamps == sorted(timestamps), "events were stored out of order"
+    assert_turns_not_interleaved(events)
+    bot_messages = sum(1 for row in events if row["type"] == "bot")
+    assert bot_messages >= len(sequential) + len(concurrent)

@@ -660,16 +660,14 @@ def ensure_default_model(epochs: Optional[int] = None) -> Tuple[Path, Dict[str, 
         config_file.write_text("# Rasa's default configuration (auto-config), for the benchmark\n"
                                + config_text, encoding="utf-8")
         seconds = train(config_file, name)
-        record["default"] = {"model": model.name, "seconds": round(seconds, 1),
-                             "trained_at": _now()}
+        entry = {"model": model.name, "seconds": round(seconds, 1), "trained_at": _now()}
         if epochs is not None:
-            record["default"]["note"] = (f"epochs reduced to {epochs} (--default-epochs): "
-                                         "training time not comparable")
+            entry["note"] = (f"epochs reduced to {epochs} (--default-epochs): "
+                             "training time not comparable")
+        record.setdefault("default", {})[model.name] = entry
         write_training_record(record)
-    entry = record.get("default") or {}
-    if entry.get("model") != model.name:
-        entry = {"model": model.name, "seconds": None,
-                 "note": "model built earlier without a recorded time"}
+    entry = (record.get("default") or {}).get(model.name) or {
+        "model": model.name, "seconds": None, "note": "model built earlier without a recorded time"}
     return model, entry
 
 

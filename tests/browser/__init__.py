@@ -1,0 +1,1 @@
+"""Browser tests: the real widget in Debian's headless Chromium, against the real stack."""

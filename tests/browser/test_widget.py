@@ -221,6 +221,32 @@ def test_shift_pressed_three_times_exits(tab: Tab, stack) -> None:
     _assert_exited(tab, stack, session)
 
 
+def test_after_a_quick_exit_going_back_shows_no_conversation(tab: Tab, stack) -> None:
+    """Exit from a second forum page, then Back: the first page must not show the chat."""
+    session, _ = converse(tab)
+    tab.page.goto(tab.base_url + "/?page=2")
+    wait_text(tab.log, text_of(ANSWER), timeout=10_000)  # the conversation follows the parent
+    tab.page.get_by_role("button", name=re.compile("exit", re.I)).click()
+    tab.page.wait_for_url(EXIT_URL)
+    tab.page.go_back()
+    tab.page.wait_for_url(tab.base_url + "/")
+    tab.launcher.wait_for()
+    expect(tab.page.locator(".fa-msg")).to_have_count(0)
+    assert tab.page.evaluate("() => window.sessionStorage.length") == 0
+    assert wait_for_events(stack, session, lambda n: n == 0) == 0
+
+
+def test_a_page_restored_from_the_back_forward_cache_shows_what_storage_holds(tab: Tab) -> None:
+    """Chromium under test does not keep pages in the back-forward cache (routes are on), so
+    the restore is simulated: storage wiped by a later page, then a persisted pageshow."""
+    converse(tab)
+    tab.page.evaluate("() => window.sessionStorage.clear()")
+    tab.page.evaluate("() => window.dispatchEvent(new PageTransitionEvent('pageshow', {persisted: true}))")
+    expect(tab.page.locator(".fa-msg")).to_have_count(0)
+    expect(tab.dialog).to_be_hidden()
+    expect(tab.launcher).to_have_attribute("aria-expanded", "false")
+
+
 # --- Keyboard and accessibility ---------------------------------------------------------------------
 
 FOCUS_STYLE = """el => {
@@ -286,7 +312,7 @@ def test_keyboard_only(tab: Tab) -> None:
     assert any(re.search("clear", name, re.I) for name in seen)
     assert any(re.search("exit", name, re.I) for name in seen)
 
-    tab.textbox.focus()
+    assert tab.active("el => el.tagName") == "TEXTAREA"
     tab.page.keyboard.press("Escape")
     expect(tab.dialog).to_be_hidden()
     expect(tab.launcher).to_have_attribute("aria-expanded", "false")

@@ -640,8 +640,20 @@
     }
   }
 
+  /** A page restored from the back-forward cache shows what storage holds now: after a
+   * quick exit or a clear on a later page, an earlier page must not show the old chat. */
+  function resync(event) {
+    if (!event.persisted) return;
+    state = loadState();
+    log.textContent = "";
+    state.messages.forEach(renderMessage);
+    renderReplies();
+    if (!state.open && !panel.hidden) closePanel(false);
+  }
+
   function start() {
     withStylesheet(mount);
+    window.addEventListener("pageshow", resync);
   }
 
   if (document.body) start();

@@ -122,6 +122,27 @@ def test_harmless_uses_do_not_fire(text: str):
     assert category(text) is None
 
 
+@pytest.mark.parametrize("text, category", [
+    ("i keep thinking about dying", "crisis_suicidal"),
+    ("i'm thirteen", "crisis_young_person"),
+    ("he punched the wall", "crisis_immediate_danger"),
+    ("i've been watching things involving kids", "crisis_own_thoughts"),
+])
+def test_cues_let_the_classifier_speak(text: str, category: str):
+    assert category in sg.match_text(text).cued
+
+
+@pytest.mark.parametrize("text, category", [
+    ("he was arrested for having indecent images of children", "crisis_own_thoughts"),
+    ("does viewing images count as child abuse", "crisis_abuse_disclosure"),
+    ("I'm 34 and have two kids", "crisis_young_person"),
+    ("I was 15 when I had my first child", "crisis_young_person"),
+    ("I feel so hurt and betrayed by him", "crisis_immediate_danger"),
+])
+def test_everyday_forum_words_are_not_cues(text: str, category: str):
+    assert category not in sg.match_text(text).cued
+
+
 def test_a_negation_removes_only_what_it_negates():
     negated = sg.match_text("I'm not suicidal, just tired")
     assert negated.category is None
@@ -158,7 +179,7 @@ def test_every_pattern_word_can_match_a_token():
     nlp = sg.project_nlp()
     patterns = sg.default_patterns()
     dead = set()
-    for group in list(patterns.rules) + list(patterns.exclusions):
+    for group in list(patterns.rules) + list(patterns.exclusions) + list(patterns.cues):
         for pattern in group.patterns:
             for token in pattern:
                 for attr in ("LOWER", "LEMMA"):
@@ -197,6 +218,7 @@ def test_the_notation_compiles_to_matcher_patterns():
     "( a / ) b",             # empty choice
     "( a / b",               # unclosed group
     "re:([",                 # bad regular expression
+    "re:^1[0-7]$|$kid",      # a list inside a regular expression
 ])
 def test_bad_notation_is_refused(bad: str):
     with pytest.raises(sg.PatternsError):
@@ -212,6 +234,11 @@ def _parse(intent: str, confidence: float, ranking: Dict[str, float]) -> Dict[st
 
 
 NO_MATCH = sg.PatternResult(category=None, rule=None)
+
+
+def cued(*categories: str) -> sg.PatternResult:
+    """No pattern matched, but the message has cues of these categories."""
+    return sg.PatternResult(category=None, rule=None, cued=categories)
 FLOORS = sg.SafeguardingOverride.get_default_config()
 
 
@@ -240,25 +267,30 @@ def test_a_crisis_under_fallback_fires_at_the_floor_and_not_below():
                                      "crisis_abuse_disclosure": floor})
     below = _parse("nlu_fallback", 0.5, {"nlu_fallback": 0.5, "assessment": 0.6,
                                         "crisis_abuse_disclosure": floor - 0.01})
-    assert _decide(at).category == "crisis_abuse_disclosure"
-    assert _decide(at).rule == "over_fallback"
-    assert _decide(below) is None
+    with_cue = cued("crisis_abuse_disclosure")
+    assert _decide(at, with_cue).category == "crisis_abuse_disclosure"
+    assert _decide(at, with_cue).rule == "over_fallback"
+    assert _decide(below, with_cue) is None
+    assert _decide(at, cued("crisis_suicidal")) is None  # a cue of another category
 
 
 def test_a_crisis_close_behind_a_confident_intent_fires_at_its_floor():
     floor = FLOORS["confident_floor"]
     close = _parse("out_of_scope", 0.55, {"out_of_scope": 0.55, "crisis_suicidal": floor})
     far = _parse("out_of_scope", 0.9, {"out_of_scope": 0.9, "crisis_suicidal": floor - 0.01})
-    assert _decide(close).category == "crisis_suicidal"
-    assert _decide(far) is None
+    assert _decide(close, cued("crisis_suicidal")).category == "crisis_suicidal"
+    assert _decide(close) is None
+    assert _decide(far, cued("crisis_suicidal")) is None
 
 
-def test_the_classifiers_crisis_is_kept_unless_a_negation_vetoes_it():
+def test_the_classifiers_crisis_needs_a_cue_and_no_negation():
     parse = _parse("crisis_suicidal", 0.8, {"crisis_suicidal": 0.8, "about": 0.1})
-    kept = _decide(parse)
+    kept = _decide(parse, cued("crisis_suicidal"))
     assert (kept.action, kept.matched_by) == ("fire", "classifier")
+    no_cue = _decide(parse, cued("crisis_immediate_danger"))
+    assert (no_cue.action, no_cue.rule) == ("veto", "no_cue")
     vetoed = _decide(parse, sg.match_text("I'm not suicidal, just tired"))
-    assert vetoed.action == "veto"
+    assert (vetoed.action, vetoed.rule) == ("veto", "negation")
     after = sg.apply_decision(parse, vetoed)
     assert after["intent"]["name"] == "nlu_fallback"
     assert not any(i["name"].startswith("crisis_") for i in after["intent_ranking"])

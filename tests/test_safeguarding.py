@@ -138,6 +138,7 @@ def test_cues_let_the_classifier_speak(text: str, category: str):
     ("I'm 34 and have two kids", "crisis_young_person"),
     ("I was 15 when I had my first child", "crisis_young_person"),
     ("I feel so hurt and betrayed by him", "crisis_immediate_danger"),
+    ("what if he still has urges to look at images", "crisis_own_thoughts"),
 ])
 def test_everyday_forum_words_are_not_cues(text: str, category: str):
     assert category not in sg.match_text(text).cued

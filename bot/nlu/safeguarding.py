@@ -328,7 +328,7 @@ class PatternResult:
 
 
 class CrisisMatcher:
-    """Crisis and exclusion matchers for one spaCy vocabulary."""
+    """Crisis, exclusion and cue matchers for one spaCy vocabulary."""
 
     def __init__(self, patterns: Patterns, vocab: Any) -> None:
         from spacy.matcher import Matcher
@@ -348,11 +348,10 @@ class CrisisMatcher:
             self.cue.add(cue.key, [list(p) for p in cue.patterns])
 
     def match(self, doc: Any) -> PatternResult:
-        """Crisis matches minus those an exclusion of their category wholly contains."""
+        """Crisis matches and cues, minus those an exclusion of their category wholly contains."""
         strings = self.vocab.strings
         excl_spans = [(self._exclusions[strings[key]], start, end)
                       for key, start, end in self.exclude(doc)]
-
 
         def inside_exclusion(category: str, start: int, end: int) -> bool:
             return any(category in excl.categories and xs <= start and end <= xe

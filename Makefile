@@ -61,7 +61,7 @@ eval: setup-dev model
 	@$(PY) -m bot.eval
 
 bench: setup-dev model
-	@$(PY) -m bot.bench
+	@$(PY) -m bot.bench $(BENCH_ARGS)
 
 audit: setup
 	@scripts/audit

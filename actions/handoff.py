@@ -134,13 +134,13 @@ def leave_question(events: Sequence[Dict[str, Any]], reference: Optional[str],
                    store: HandoffStore, zone: ZoneInfo) -> LeaveOutcome:
     """Store the parent's question and transcript (the store redacts both).
 
-    No question typed yet: nothing stored, question_stored false. A request already left
+    No question typed yet: nothing stored, question_stored false (the offer stands). A request already left
     in this session and still waiting is brought up to date under the same reference
     rather than queued twice.
     """
     question = "\n".join(question_messages(events))
     if not question:
-        return LeaveOutcome({"question_stored": False}, None)
+        return LeaveOutcome({"handoff_stage": "offered", "question_stored": False}, None)
     text = transcript(events, zone)
     if reference and store.replace_question(reference, question, text):
         request = store.get(reference)
@@ -211,10 +211,9 @@ class ActionLeaveQuestion(Action):
                 leave_question, tracker.events, tracker.get_slot("handoff_reference"),
                 self.store(), zone)
         except Exception:
-            # No rule matches an unset question_stored: Rasa's core fallback answers with
-            # the adviceline (utter_handoff), and we never claim the question was stored.
+            # The rule for handoff_stage "failed" says plainly that nothing was stored.
             logger.exception("The handoff request could not be stored")
-            return [SlotSet("question_stored", None)]
+            return [SlotSet("handoff_stage", "failed"), SlotSet("question_stored", None)]
         if outcome.request is not None:
             webhook = handoff_webhook.from_environment()
             if webhook is not None:

@@ -14,7 +14,12 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
-from bot import settings
+from bot import logging_policy, rasa_patches, settings
+
+# Loaded by Rasa at start (endpoints.yml names this module): redact every log record in the
+# Rasa process, and validate action replies with one cached validator (bot/rasa_patches.py).
+logging_policy.install()
+rasa_patches.apply()
 
 
 class SettingsNLG(TemplatedNaturalLanguageGenerator):

@@ -14,7 +14,7 @@ _EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
 _CARD = re.compile(r"(?<!\w)(?:\d[ -]?){12,18}\d(?!\w)")
 # UK phone numbers: +44 or 0, then 9-10 more digits, spaces/dashes/brackets allowed.
 _PHONE = re.compile(
-    r"(?<![\w+])(?:\+\s?44\s?(?:\(0\)\s?)?|\(?0)\d(?:[\s-]?\)?\s?\d){8,9}(?!\w)"
+    r"(?<![\w+])(?:(?:\+|00)\s?44\s?(?:\(0\)\s?)?|\(?0)\d(?:[\s-]?\)?\s?\d){8,9}(?!\w)"
 )
 # UK postcodes, e.g. "SW1A 1AA", "m1 1ae", "B33 8TH".
 _POSTCODE = re.compile(
@@ -28,14 +28,19 @@ _MONTHS = (
 # Dates that could be dates of birth: 12/03/2019, 12-3-19, 2019-03-12, 12 March 2019, 12th of March 2019.
 _DATE = re.compile(
     r"(?<!\w)(?:\d{1,2}[/.-]\d{1,2}[/.-](?:\d{4}|\d{2})|\d{4}-\d{1,2}-\d{1,2}|"
-    rf"\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTHS}\.?,?\s+\d{{4}}|"
-    rf"{_MONTHS}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}})(?!\w)",
+    rf"\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTHS}\.?,?\s+(?:\d{{4}}|\d{{2}})|"
+    rf"{_MONTHS}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+(?:\d{{4}}|\d{{2}}))(?!\w)",
     re.IGNORECASE,
 )
 
-# Order matters: e-mails before phones (digits inside addresses), cards before phones.
+# Order matters: e-mails before phones (digits inside addresses); international phone
+# numbers (+44/0044) before cards, whose digit runs they resemble; other phones after cards.
+_INTERNATIONAL = re.compile(
+    r"(?<![\w+])(?:\+|00)\s?44\s?(?:\(0\)\s?)?\d(?:[\s-]?\d){8,9}(?!\w)"
+)
 PATTERNS: List[Tuple[Pattern[str], str]] = [
     (_EMAIL, "[email]"),
+    (_INTERNATIONAL, "[phone]"),
     (_CARD, "[card]"),
     (_PHONE, "[phone]"),
     (_DATE, "[date]"),

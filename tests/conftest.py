@@ -38,9 +38,11 @@ def fake_rasa() -> FakeRasa:
 
 
 @pytest.fixture
-def edge_app(fake_rasa):
-    """The real edge app, talking to FakeRasa, served on a free port."""
+def edge_app(fake_rasa, tmp_path, monkeypatch):
+    """The real edge app, talking to FakeRasa, served on a free port (own handoff DB)."""
     from bot.edge.app import create_app
+
+    monkeypatch.setenv("HANDOFF_DB_URL", f"sqlite:///{tmp_path / 'handoff.db'}")
     from tests.servers import BackgroundApp
 
     app = create_app(settings.load(), rasa=fake_rasa, name=f"edge_{uuid.uuid4().hex[:8]}")
@@ -65,14 +67,17 @@ def nlu():
     Returns a function text -> parse data (intent, intent_ranking, response_selector, ...).
     """
     import asyncio
+    import os
+    from pathlib import Path
 
     from rasa.core.agent import Agent
 
     from tests.stack import MODEL
 
-    if not MODEL.exists():
+    model = Path(os.environ.get("NLU_MODEL") or MODEL)
+    if not model.exists():
         raise RuntimeError("No trained model: run `make model` (make test does) first.")
-    agent = Agent.load(str(MODEL))
+    agent = Agent.load(str(model))
     loop = asyncio.new_event_loop()
 
     def parse(text: str) -> dict:

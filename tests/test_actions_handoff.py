@@ -166,7 +166,7 @@ def test_no_typed_question_stores_nothing(store):
                      user("hi", "greet"), user("/request_human", "request_human"),
                      user("/leave_question", "leave_question")]
     events, messages = run(ActionLeaveQuestion(store=lambda: store), tracker(events_so_far))
-    assert events == [SlotSet("question_stored", False)]
+    assert events == [SlotSet("handoff_stage", "offered"), SlotSet("question_stored", False)]
     assert messages == [] and store.list_requests() == []
 
 
@@ -205,7 +205,8 @@ def test_a_store_failure_never_claims_the_question_was_stored():
         raise RuntimeError("database down")
 
     events, messages = run(ActionLeaveQuestion(store=broken), tracker(conversation()))
-    assert events == [SlotSet("question_stored", None)] and messages == []
+    assert events == [SlotSet("handoff_stage", "failed"), SlotSet("question_stored", None)] \
+        and messages == []
 
 
 def test_transcript_shows_button_titles_and_times():

@@ -158,7 +158,7 @@ def create_app(config: Optional[Dict[str, Any]] = None, rasa: Optional[RasaClien
             result["session"] = session.id
         return response.json(result)
 
-    @app.delete("/api/session/<session_id>")
+    @app.delete("/api/session/<session_id>", ignore_body=False)
     async def delete_session(_request: Request, session_id: str) -> response.HTTPResponse:
         app.ctx.sessions.remove(session_id)
         await app.ctx.delete_conversation(session_id)
@@ -196,6 +196,9 @@ def serve(host: Optional[str] = None, port: Optional[int] = None) -> None:
     host = host or os.environ.get("EDGE_HOST", "127.0.0.1")
     port = port or int(os.environ.get("EDGE_PORT", "8000"))
     app = create_app()
+    # Behind a reverse proxy (TLS), trust this many X-Forwarded-For hops for the client
+    # address the rate limiter uses; 0 (the default) trusts none.
+    app.config.PROXIES_COUNT = int(os.environ.get("EDGE_PROXIES_COUNT", "0"))
     url = f"http://{'127.0.0.1' if host == '0.0.0.0' else host}:{port}/"
 
     @app.listener("after_server_start")

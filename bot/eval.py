@@ -138,6 +138,64 @@ def redecide(parse: Parse, response_threshold: float, response_margin: float) ->
     return _selected_key(parse, original) or original
 
 
+def replay(parse: Parse, fallback_threshold: float, ambiguity: float,
+           response_threshold: float, response_margin: float) -> str:
+    """The decision had the FallbackClassifier and the FAQ guard used these thresholds.
+
+    Rasa keeps the classifier's ranking under nlu_fallback, so the raw intent is recovered
+    from it. Decisions made after both (a crisis override, a contact message) stand; a
+    fallback the safeguarding component made from an uncued crisis intent stands too.
+    """
+    from bot.nlu.faq_guard import judge
+
+    final = (parse.get("intent") or {}).get("name") or FALLBACK
+    ranking = [i for i in parse.get("intent_ranking") or [] if i.get("name") != FALLBACK]
+    if is_crisis(final) or final == "give_contact" or not ranking:
+        return decision(parse)
+    top = ranking[0]
+    if is_crisis(top.get("name", "")):
+        return decision(parse)
+    second = ranking[1]["confidence"] if len(ranking) > 1 else 0.0
+    if top["confidence"] < fallback_threshold or top["confidence"] - second < ambiguity:
+        return FALLBACK
+    if top["name"] in RETRIEVAL_INTENTS:
+        raw = dict(parse, intent={"name": top["name"], "confidence": top["confidence"]})
+        if judge(raw, response_threshold, response_margin) is not None:
+            return FALLBACK
+        return _selected_key(parse, top["name"]) or top["name"]
+    return top["name"]
+
+
+FULL_GRID = {
+    "fallback_threshold": (0.3, 0.4, 0.5, 0.6, 0.7, 0.8),
+    "ambiguity": (0.0, 0.05, 0.1, 0.2),
+    "response_threshold": (0.0, 0.2, 0.3, 0.4, 0.5, 0.6),
+    "response_margin": (0.0, 0.1),
+}
+
+
+def full_sweep(held_out: Sequence[Example], held_parses: Sequence[Parse],
+               clinc_parses: Sequence[Parse]) -> List[Dict[str, Any]]:
+    """Every combination of FULL_GRID: held-out macro-F1 and CLINC misfires, best first
+    among those within the misfire target, then the rest."""
+    import itertools
+
+    gold = [e.gold for e in held_out]
+    rows = []
+    for values in itertools.product(*FULL_GRID.values()):
+        params = dict(zip(FULL_GRID, values))
+        predicted = [replay(p, **params) for p in held_parses]
+        decided = [replay(p, **params) for p in clinc_parses]
+        misfires = sum(is_faq_answer(d) for d in decided)
+        rows.append({**params, "accuracy": accuracy(gold, predicted),
+                     "macro_f1": macro_f1(gold, predicted),
+                     "fallback_rate": sum(p == FALLBACK for p in predicted) / len(predicted),
+                     "clinc_misfires": misfires,
+                     "clinc_misfire_share": misfires / len(decided) if decided else 0.0})
+    rows.sort(key=lambda r: (r["clinc_misfire_share"] > TARGET_MISFIRE_SHARE, -r["macro_f1"]))
+    return rows
+
+
 # --- Metrics ------------------------------------------------------------------------------
 
 def accuracy(gold: Sequence[str], predicted: Sequence[str]) -> float:
@@ -464,6 +522,17 @@ def print_summary(results: Dict[str, Any], misfired: Sequence[Tuple[str, str, st
     if results.get("thresholds"):
         print("FAQ guard replay (response_threshold x response_margin):")
         print(_sweep_table(results["thresholds"], results["guard"]))
+    if results.get("full_sweep"):
+        print("Fallback and guard thresholds together (best within the misfire target first):")
+        print("| fallback | ambiguity | response | margin | accuracy | macro-F1 | fallback rate "
+              "| CLINC misfires |")
+        print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for row in results["full_sweep"]:
+            print(f"| {row['fallback_threshold']:.2f} | {row['ambiguity']:.2f} | "
+                  f"{row['response_threshold']:.2f} | {row['response_margin']:.2f} | "
+                  f"{_pct(row['accuracy'])} | {row['macro_f1']:.3f} | "
+                  f"{_pct(row['fallback_rate'])} | {row['clinc_misfires']} "
+                  f"({_pct(row['clinc_misfire_share'])}) |")
     print(f"runtime {results['runtime_s']:.0f} s; written to build/eval/ "
           "(results.json, report.md, confusion.png)")
 
@@ -497,6 +566,8 @@ def evaluate(parse: Callable[[str], Parse], examples: Sequence[Example],
         results["clinc"] = summary
     if thresholds:
         results["thresholds"] = sweep(examples, held_parses, clinc_parses)
+        if clinc_parses is not None:
+            results["full_sweep"] = full_sweep(examples, held_parses, clinc_parses)[:15]
     results["_predicted"] = predicted
     return results, misfired
 

@@ -103,6 +103,13 @@ def test_the_component_leaves_other_messages_alone():
     assert message.get("entities") == []
 
 
+@pytest.mark.parametrize("text", ["test 1 2 3", "what's 365 divided by 7"])
+def test_a_classifier_guess_of_give_contact_without_contact_details_is_undone(text):
+    message = _process(text, intent="give_contact")
+    assert message.get("intent")["name"] == "nlu_fallback"
+    assert message.get("entities") == []
+
+
 def test_the_trained_pipeline_recognises_contact_details(nlu):
     parsed = nlu("my email is jo.bloggs@example.com")
     assert parsed["intent"]["name"] == "give_contact"

@@ -6,7 +6,8 @@ address or number becomes a `contact` entity (value, start, end). The rules then
 save it with the question left for an adviser, or say it is not needed and not kept.
 A message that only tries to give contact details that are not valid (a foreign number,
 "jo@example") is also give_contact, without an entity, so the parent hears that it does
-not look valid instead of an unrelated answer. Anything else is left alone.
+not look valid instead of an unrelated answer. A message DIET calls give_contact that holds
+no contact-like text at all becomes nlu_fallback. Anything else is left alone.
 
 The detection itself is plain Python in bot.handoff_store (the action that saves the
 contact uses the same functions without importing Rasa).
@@ -25,6 +26,7 @@ from rasa.shared.nlu.training_data.message import Message
 from bot.handoff_store import contact_message
 
 INTENT_NAME = "give_contact"
+FALLBACK_INTENT = "nlu_fallback"
 ENTITY_NAME = "contact"
 
 
@@ -62,6 +64,11 @@ class ContactDetector(GraphComponent):
                 continue
             entities = contact_entities(text)
             if entities is None:
+                if (message.get(INTENT) or {}).get("name") == INTENT_NAME:
+                    # This component decides what gives contact details: DIET's guess from
+                    # digits alone ("test 1 2 3") is not enough, so ask again instead.
+                    message.set(INTENT, {"name": FALLBACK_INTENT, "confidence": 0.0},
+                                add_to_output=True)
                 continue
             message.set(INTENT, {"name": INTENT_NAME, "confidence": 1.0}, add_to_output=True)
             message.set(ENTITIES, list(message.get(ENTITIES) or []) + entities,

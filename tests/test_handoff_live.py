@@ -97,7 +97,8 @@ def test_out_of_scope_then_yes_stores_the_question_redacted_and_a_contact(stack)
     # "Am I talking to a person?": it is a queue, and the assistant says so.
     about = parent.send(text="am I talking to a real person")
     assert _texts(about) == [expected("utter_about/bot", {
-        "handoff_stage": "done", "handoff_reference": request.reference})]
+        "handoff_stage": "done", "question_stored": True,
+        "handoff_reference": request.reference})]
 
     with sqlite3.connect(stack.tracker_db) as tracker:
         rows = [data for (data,) in tracker.execute(

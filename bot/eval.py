@@ -299,6 +299,9 @@ def misfire_summary(rows: Sequence[Tuple[str, str]], decisions: Sequence[str]) -
         "rows": total,
         "misfires": len(misfired),
         "misfire_share": len(misfired) / total if total else 0.0,
+        # For information only: answers about the subject (A-E), leaving out answers
+        # about the assistant itself (about/...). The target uses the strict count above.
+        "subject_misfires": sum(not label.startswith("about/") for _, _, label in misfired),
         "false_alarms": sum(is_crisis(label) for label in decisions),
         "clarifications": sum(label == FALLBACK for label in decisions),
         "decisions": dict(Counter(decisions).most_common()),
@@ -515,6 +518,9 @@ def print_summary(results: Dict[str, Any], misfired: Sequence[Tuple[str, str, st
               f"{_pct(clinc['misfire_share'])} ({ok} target {_pct(TARGET_MISFIRE_SHARE)}); "
               f"crisis false alarms {clinc['false_alarms']}; "
               f"clarifications {clinc['clarifications']}")
+        print(f"  of which answers about the subject (not about the assistant itself): "
+              f"{clinc['subject_misfires']} = {_pct(clinc['subject_misfires'] / clinc['rows'])}"
+              if clinc["rows"] else "")
         print("  decisions: " + ", ".join(f"{k} {v}" for k, v in
                                           list(clinc["decisions"].items())[:15]))
         for text, intent, label in misfired[:20]:

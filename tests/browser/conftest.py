@@ -189,9 +189,13 @@ class Tab:
         self.context.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def driver() -> Iterator[Any]:
-    """Playwright, once per run. Chromium must be Debian's: never a browser download."""
+    """Playwright, once per browser module. Chromium must be Debian's: never a download.
+
+    Module scope, not session: Playwright's sync API keeps an event loop running in the
+    main thread while it is open, and every later test that calls asyncio.run() would fail.
+    """
     if not CHROMIUM.exists():
         pytest.fail(f"Chromium is missing at {CHROMIUM}: install Debian's package with "
                     "`apt-get install -y chromium` (the CI script does the same).", pytrace=False)

@@ -153,6 +153,19 @@ def leave_question(events: Sequence[Dict[str, Any]], reference: Optional[str],
                          "question_stored": True}, request, updated)
 
 
+def latest_user_text(tracker: Tracker) -> Optional[str]:
+    """The latest message as the parent typed it.
+
+    Not `latest_message["text"]`: that is the text NLU read, with contact details hidden
+    (bot/nlu/contact_mask.py). The user event keeps the message as typed (in memory here;
+    the tracker store writes it redacted).
+    """
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return event.get("text")
+    return tracker.latest_message.get("text")
+
+
 def contact_from(text: Optional[str]) -> Optional[str]:
     """The e-mail address and/or UK phone number in a message, as typed, or None."""
     contacts = find_contacts(text or "")
@@ -235,7 +248,7 @@ class ActionSaveContact(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
-        text = tracker.latest_message.get("text")
+        text = latest_user_text(tracker)
         reference = tracker.get_slot("handoff_reference")
         try:
             slots = await asyncio.to_thread(save_contact, text, reference, self.store())

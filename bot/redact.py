@@ -82,3 +82,50 @@ def _redact_any(value: Any) -> Any:
     if isinstance(value, dict):
         return {key: _redact_any(item) for key, item in value.items()}
     return value
+
+
+# --- What NLU reads: the message without its contact details ----------------------------
+# A contact detail tells NLU nothing about the question, and its words ("my email is ...",
+# "call me on ...") pull the classifier towards the contact intents: with one detail added
+# to each held-out example, accuracy fell from 88% to 45% as typed and 51% redacted
+# (`python -m bot.redaction_eval`). So NLU reads the message with each detail removed
+# together with the words that introduce it, as parents write them.
+_PLACEHOLDER = r"\[(?:email|phone|postcode|date|card)\]"
+_OWNER = r"(?:my|our|his|her|their|the|a)\s+(?:[\w-]+'s\s+|[\w-]+s'\s+)?"
+_KIND = (r"(?:e-?mail(?:\s+address)?|(?:mobile|phone|contact|home|landline|work|tel(?:ephone)?)"
+         r"(?:\s+(?:number|no\.?|details))?|number|post\s?code|address|dob|d\.o\.b\.?|"
+         r"date\s+of\s+birth|birthday|birth\s+date|card(?:\s+number)?)")
+_LEAD_INS = [
+    rf"{_OWNER}?{_KIND}\s*(?:is|are|was|:|-|=)?\s*",                         # my number is
+    r"(?:e-?mail|call|ring|text|phone|contact|reach|message|whatsapp|get\s+hold\s+of)"
+    r"\s+(?:me|us|him|her)(?:\s+(?:at|on|via))?\s*",                          # call me on
+    r"(?:you\s+can|please|pls|plz|feel\s+free\s+to)\s+",                      # you can ...
+    r"(?:i|we|he|she|they)\s+(?:live|lives|are|am|is|'re|'m|'s)\s+in\s+",      # we live in
+    r"(?:we're|i'm|im|he's|she's|they're)\s+in\s+",
+    r"(?:(?:my|our|his|her)\s+)?[\w-]+\s+(?:was|were|is)\s+born(?:\s+on)?\s+",  # he was born
+    r"born\s+(?:on\s+)?",
+    r"(?:on|at|via|in)\s+",
+]
+_STRIP = re.compile(
+    rf"(?:\b(?:and|but|so|or)\s+)?(?:{'|'.join(_LEAD_INS)})*{_PLACEHOLDER}"
+    r"(?:\s+(?:and|but|so)\b)?",
+    re.IGNORECASE,
+)
+
+
+def strip_details(text: str) -> str:
+    """The message as NLU should read it: contact details and their lead-in words removed.
+
+    When nothing but the details is left ("my email is jo@example.com"), the redacted
+    message is returned instead, so a message is never emptied.
+    """
+    redacted = redact(text)
+    if redacted == text and "[" not in text:
+        return text
+    stripped = _STRIP.sub(" ", redacted)
+    stripped = re.sub(r"\(\s*\)|\[\s*\]", " ", stripped)
+    stripped = re.sub(r"\s+([.,;:!?])", r"\1", stripped)
+    stripped = re.sub(r"([.,;:!?])(?:\s*[.,;:])+", r"\1", stripped)
+    stripped = re.sub(r"^[\s.,;:!?-]+|[\s,;:-]+$", "", stripped)
+    stripped = re.sub(r"\s{2,}", " ", stripped).strip()
+    return stripped if re.search(r"\w", stripped) else redacted

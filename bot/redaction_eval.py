@@ -8,8 +8,13 @@ before or after the message, as parents write them), and compares the trained mo
 decisions (intent, and the FAQ answer for retrieval intents) on three versions:
 
   clean     the held-out example as written (the reference)
-  original  with the detail, as typed: what NLU reads today
+  original  with the detail, as typed: what the assistant receives (its first NLU
+            component, bot/nlu/contact_mask.py, hides the detail and its lead-in words)
   redacted  with the detail replaced by its placeholder ("[phone]"): what is stored
+
+The lead-in words the mask removes were written knowing the templates below, so the
+result on them is optimistic; a second set of templates, written afterwards in other
+words (OTHER_TEMPLATES), shows how far the mask carries to wordings it was not made for.
 
 It prints the accuracy of each and the decisions that differ between original and
 redacted. Only fictitious values are used (Ofcom drama numbers, example.com).
@@ -48,6 +53,18 @@ TEMPLATES: List[Tuple[str, Sequence[str]]] = [
     ("my daughter's dob is {value}, {text}", DATES),
 ]
 
+# Written after the mask, in words its lead-in list does not all cover.
+OTHER_TEMPLATES: List[Tuple[str, Sequence[str]]] = [
+    ("{text} - {value}", EMAILS),
+    ("contact: {value} - {text}", EMAILS),
+    ("{text}? my mobile's {value}", PHONES),
+    ("{text} ring me back {value} after 6", PHONES),
+    ("postcode {value}. {text}", POSTCODES),
+    ("{text}, DOB {value}", DATES),
+    ("{text} thanks, {value}", EMAILS),
+    ("hi, sam here ({value}) {text}", PHONES),
+]
+
 Example = Tuple[str, str]  # (gold label, text)
 
 
@@ -70,9 +87,10 @@ def held_out_examples(folder: Path = HELD_OUT) -> List[Example]:
     return examples
 
 
-def with_detail(text: str, rng: random.Random) -> str:
+def with_detail(text: str, rng: random.Random,
+                templates: Sequence[Tuple[str, Sequence[str]]] = TEMPLATES) -> str:
     """The message with one contact detail added, in one of the ways parents write it."""
-    template, values = rng.choice(TEMPLATES)
+    template, values = rng.choice(templates)
     body = text.rstrip(".!? ") if template.startswith("{text}") else text
     return template.format(text=body, value=rng.choice(values))
 
@@ -92,13 +110,14 @@ def agrees(gold: str, decided: str) -> bool:
 
 
 def evaluate(examples: Sequence[Example], parse: Callable[[str], Dict[str, Any]],
-             seed: int = SEED) -> Dict[str, Any]:
+             seed: int = SEED,
+             templates: Sequence[Tuple[str, Sequence[str]]] = TEMPLATES) -> Dict[str, Any]:
     """Accuracy on clean, original-with-detail and redacted-with-detail texts."""
     rng = random.Random(seed)
     correct: Counter = Counter()
     changed: List[Tuple[str, str, str, str]] = []
     for gold, text in examples:
-        typed = with_detail(text, rng)
+        typed = with_detail(text, rng, templates)
         stored = redact(typed)
         decided = {"clean": decision(parse(text)), "original": decision(parse(typed)),
                    "redacted": decision(parse(stored))}
@@ -143,15 +162,19 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 1
     if args.limit:
         examples = random.Random(SEED).sample(examples, min(args.limit, len(examples)))
-    result = evaluate(examples, _model_parser(args.model))
-    accuracy = result["accuracy"]
-    print(f"Held-out examples: {result['total']} (tests/nlu), one contact detail added to each")
-    print(f"  clean text               {accuracy['clean']:.1%}")
-    print(f"  with detail, as typed    {accuracy['original']:.1%}   (NLU reads this today)")
-    print(f"  with detail, redacted    {accuracy['redacted']:.1%}   (what is stored)")
-    print(f"Decisions that differ between typed and redacted: {len(result['changed'])}")
-    for gold, stored, original, redacted in result["changed"][:15]:
-        print(f"  [{gold}] typed -> {original}; redacted -> {redacted}: {stored[:90]}")
+    parse = _model_parser(args.model)
+    print(f"Held-out examples: {len(examples)} (tests/nlu), one contact detail added to each")
+    for title, templates in (("the templates the mask was written for", TEMPLATES),
+                             ("other wordings (OTHER_TEMPLATES)", OTHER_TEMPLATES)):
+        result = evaluate(examples, parse, templates=templates)
+        accuracy = result["accuracy"]
+        print(f"{title}:")
+        print(f"  clean text               {accuracy['clean']:.1%}")
+        print(f"  with detail, as typed    {accuracy['original']:.1%}   (what the assistant gets)")
+        print(f"  with detail, redacted    {accuracy['redacted']:.1%}   (what is stored)")
+        print(f"  decisions that differ between typed and redacted: {len(result['changed'])}")
+        for gold, stored, original, redacted in result["changed"][:8]:
+            print(f"    [{gold}] typed -> {original}; redacted -> {redacted}: {stored[:90]}")
     return 0
 
 

@@ -34,6 +34,7 @@ DOMAIN = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"
 OPEN_NOW = datetime.combine(date(2025, 6, 4), OPENS, tzinfo=LONDON) + timedelta(hours=1)
 CLOSED_NOW = datetime(2025, 6, 6, 18, 0, tzinfo=LONDON)  # Friday evening
 EMAIL = "jo.bloggs@example.com"
+PHONE_TYPED = "07700 900461"
 HANDOFF_BUTTONS = render("utter_offer_leave_question")["buttons"]
 
 
@@ -230,6 +231,25 @@ def test_a_valid_contact_is_saved_on_the_request_and_never_in_an_event(store):
     assert messages == []
     assert EMAIL not in json.dumps(events)
     assert store.get(reference).contact == EMAIL
+
+
+def test_the_contact_is_read_from_the_message_as_typed_not_as_nlu_read_it(store):
+    # What Rasa sends: latest_message carries the text NLU read, details hidden
+    # (bot/nlu/contact_mask.py); the user event keeps the message as typed.
+    from bot.redact import strip_details
+
+    reference = _left(store)
+    typed = f"you can reach me on {PHONE_TYPED}"
+    event = user(typed, "give_contact")
+    event["parse_data"]["text"] = strip_details(typed)
+    state = tracker([event], slots={"handoff_reference": reference},
+                    latest={"text": strip_details(typed),
+                            "intent": {"name": "give_contact", "confidence": 1.0},
+                            "entities": []})
+    assert PHONE_TYPED not in state.latest_message["text"]
+    events, _ = run(ActionSaveContact(store=lambda: store), state)
+    assert events == [SlotSet("contact_saved", True), SlotSet("handoff_stage", "done")]
+    assert store.get(reference).contact == PHONE_TYPED
 
 
 @pytest.mark.parametrize("text", ["call me on +1 212 555 0100", "jo@example", "no idea"])

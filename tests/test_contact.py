@@ -116,3 +116,82 @@ def test_the_trained_pipeline_recognises_contact_details(nlu):
     assert [e["value"] for e in parsed["entities"] if e["entity"] == "contact"] == \
         ["jo.bloggs@example.com"]
     assert nlu("what happens at a family group conference")["intent"]["name"] != "give_contact"
+
+
+# --- ContactMask: NLU reads the message without its contact details ----------------------
+
+@pytest.mark.parametrize("typed,question", [
+    ("my email is jo.bloggs@example.com. who writes the safety plan",
+     "who writes the safety plan"),
+    ("what is an FGC? you can call me on 07700 900123", "what is an FGC?"),
+    ("we live in LS6 2QR and the SW wants an assessment", "the SW wants an assessment"),
+    ("how long does it last (we're in M1 1AE)", "how long does it last"),
+    ("my son was born 14/02/2017, will they talk to him", "will they talk to him"),
+    ("my daughter's dob is 3rd of May 2019 - can she stay at home",
+     "can she stay at home"),
+    ("is it legally binding email me at tired.mum@example.net", "is it legally binding"),
+])
+def test_the_mask_removes_the_detail_and_its_lead_in_and_keeps_the_question(typed, question):
+    from bot.redact import strip_details
+
+    assert strip_details(typed) == question
+
+
+@pytest.mark.parametrize("text", [
+    "what happens at a family group conference",
+    "he was born in the 80s and has never been in trouble",
+    "can I email the social worker on a sunday",
+    "my partner is in prison and I want to kill myself",
+])
+def test_a_message_without_details_is_read_exactly_as_typed(text):
+    from bot.redact import strip_details
+
+    assert strip_details(text) == text
+
+
+@pytest.mark.parametrize("text", ["jo@example.com", "my number is 07700 900123",
+                                  "07700 900123 / jo@example.com"])
+def test_a_message_of_details_only_is_never_emptied_and_never_shown_raw(text):
+    from bot.redact import redact, strip_details
+
+    masked = strip_details(text)
+    assert masked == redact(text)
+    assert "@" not in masked and "900123" not in masked
+
+
+def test_crisis_words_survive_the_mask():
+    from bot.redact import strip_details
+
+    masked = strip_details("i can't go on, I'm going to end it tonight. my number is 07700 900123")
+    assert masked == "i can't go on, I'm going to end it tonight."
+
+
+def test_the_mask_component_hides_details_from_later_components_in_training_and_prediction():
+    from rasa.shared.nlu.training_data.message import Message
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    from bot.nlu.contact import ContactDetector
+    from bot.nlu.contact_mask import AS_TYPED, ContactMask
+
+    typed = "call me on 07700 900123"
+    live = Message(data={"text": typed})
+    ContactMask().process([live])
+    assert live.get("text") == "call me on [phone]"  # nothing else left: the redacted text
+    assert live.get(AS_TYPED) == typed
+    ContactDetector().process([live])  # still sees the number itself, at its place
+    assert live.get("intent")["name"] == "give_contact"
+    entity = live.get("entities")[0]
+    assert typed[entity["start"]:entity["end"]] == entity["value"] == "07700 900123"
+
+    example = Message(data={"text": "my email is jo@example.com, what is an FGC",
+                            "intent": "fgc/what_is"})
+    plain = Message(data={"text": "what is an FGC", "intent": "fgc/what_is"})
+    ContactMask().process_training_data(TrainingData([example, plain]))
+    assert example.get("text") == "what is an FGC"
+    assert plain.get("text") == "what is an FGC" and plain.get(AS_TYPED) is None
+
+
+def test_the_trained_pipeline_answers_the_question_next_to_a_contact_detail(nlu):
+    parsed = nlu("my email is jo.bloggs@example.com, what happens at a family group conference")
+    assert parsed["intent"]["name"] == "fgc"
+    assert "@" not in parsed["text"]

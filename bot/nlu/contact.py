@@ -20,10 +20,11 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import ENTITIES, INTENT, TEXT
+from rasa.shared.nlu.constants import ENTITIES, INTENT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.handoff_store import contact_message
+from bot.nlu.contact_mask import as_typed
 
 INTENT_NAME = "give_contact"
 FALLBACK_INTENT = "nlu_fallback"
@@ -59,7 +60,7 @@ class ContactDetector(GraphComponent):
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
-            text = message.get(TEXT)
+            text = as_typed(message)  # the details themselves, which ContactMask hid
             if not isinstance(text, str):
                 continue
             entities = contact_entities(text)

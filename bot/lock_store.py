@@ -36,7 +36,6 @@ class AtomicRedisLockStore(RedisLockStore):
         if endpoint_config is not None:
             options = dict(endpoint_config.kwargs)
             options.setdefault("host", endpoint_config.url or "localhost")
-            options.pop("type", None)
             kwargs = {**options, **kwargs}
         super().__init__(**kwargs)
 

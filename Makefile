@@ -58,10 +58,10 @@ test: validate
 		--model models/current.tar.gz --endpoints endpoints.yml --out build/rasa-test
 
 eval: setup-dev model
-	@$(PY) -m bot.eval
+	@$(PY) -m tools.nlu_eval
 
 bench: setup-dev model
-	@$(PY) -m bot.bench $(BENCH_ARGS)
+	@$(PY) -m tools.bench $(BENCH_ARGS)
 
 audit: setup
 	@scripts/audit

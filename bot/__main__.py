@@ -4,7 +4,8 @@
   train [--force]        train if the data or config changed
   preflight              check ports before `make run`
   validate               strict data validation
-  serve-rasa             start Rasa on 127.0.0.1 (used by the Procfile)
+  serve-rasa [--model PATH] [--port N]
+                         start Rasa on 127.0.0.1 (used by the Procfile)
   serve-actions          start the action server on 127.0.0.1 (used by the Procfile)
   edge                   start the edge web app (used by the Procfile)
   content check|approve|report
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import List, Optional
 
 
@@ -28,7 +30,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     train.add_argument("--force", action="store_true")
     commands.add_parser("preflight", help="check that the ports are free")
     commands.add_parser("validate", help="strict data validation (every warning fails)")
-    commands.add_parser("serve-rasa", help="start Rasa on loopback")
+    serve_rasa = commands.add_parser("serve-rasa", help="start Rasa on loopback")
+    serve_rasa.add_argument("--model", type=Path, default=None,
+                            help="default: models/current.tar.gz")
+    serve_rasa.add_argument("--port", type=int, default=None, help="default: RASA_PORT or 5005")
     commands.add_parser("serve-actions", help="start the action server on loopback")
     edge = commands.add_parser("edge", help="start the edge web app")
     edge.add_argument("--host", default=None)
@@ -50,7 +55,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                        help="default: privacy.retention_days in bot/settings.yml")
     args = parser.parse_args(argv)
 
-    from bot.runner import StartupProblem
+    from bot.ops.runner import StartupProblem
 
     try:
         return _dispatch(args)
@@ -61,33 +66,33 @@ def main(argv: Optional[List[str]] = None) -> int:
 
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "build-spacy":
-        from bot import spacy_pipeline
+        from bot.ops import spacy_pipeline
 
         path = spacy_pipeline.build()
         print(f"spaCy pipeline ready ({path.name})")
         return 0
     if args.command == "train":
-        from bot import training
+        from bot.ops import training
 
         training.ensure_model(force=args.force)
         return 0
     if args.command == "preflight":
-        from bot import runner
+        from bot.ops import runner
 
         runner.check_ports()
         runner.rasa_command(dict(__import__("os").environ), model="-")
         return 0
     if args.command == "validate":
-        from bot import validate
+        from bot.ops import validate
 
         return validate.main()
     if args.command == "serve-rasa":
-        from bot import runner
+        from bot.ops import runner
 
-        runner.exec_rasa()
+        runner.exec_rasa(model=args.model, port=args.port)
         return 0
     if args.command == "serve-actions":
-        from bot import runner
+        from bot.ops import runner
 
         runner.exec_actions()
         return 0

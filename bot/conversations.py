@@ -22,7 +22,7 @@ import sqlalchemy as sa
 import yaml
 from sqlalchemy.engine import URL, Engine
 
-from bot.settings import PROJECT_ROOT
+from bot.paths import PROJECT_ROOT
 
 logger = logging.getLogger(__name__)
 

@@ -26,7 +26,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from bot.redact import redact
-from bot.settings import PROJECT_ROOT
+from bot.paths import PROJECT_ROOT
 
 logger = logging.getLogger(__name__)
 

@@ -88,7 +88,7 @@ def _redact_any(value: Any) -> Any:
 # A contact detail tells NLU nothing about the question, and its words ("my email is ...",
 # "call me on ...") pull the classifier towards the contact intents: with one detail added
 # to each held-out example, accuracy fell from 88% to 45% as typed and 51% redacted
-# (`python -m bot.redaction_eval`). So NLU reads the message with each detail removed
+# (`python -m tools.redaction_eval`). So NLU reads the message with each detail removed
 # together with the words that introduce it, as parents write them.
 _PLACEHOLDER = r"\[(?:email|phone|postcode|date|card)\]"
 _OWNER = r"(?:my|our|his|her|their|the|a)\s+(?:[\w-]+'s\s+|[\w-]+s'\s+)?"

@@ -53,35 +53,22 @@ def edge_app(fake_rasa, tmp_path, monkeypatch):
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory):
     """The real action server, Rasa and edge app, started once for the whole test run."""
-    from tests.stack import Stack
+    from tools.stack import Stack
 
-    running = Stack(tmp_path_factory.mktemp("stack")).start()
+    running = Stack(tmp_path_factory.mktemp("stack")).start().wait_until_ready()
     yield running
     running.stop()
 
 
 @pytest.fixture(scope="session")
 def nlu():
-    """Parse text with the trained model's NLU pipeline (all project components included).
+    """Parse text with the trained model's NLU pipeline (all project components included):
+    models/current.tar.gz, or the model at NLU_MODEL if set.
 
     Returns a function text -> parse data (intent, intent_ranking, response_selector, ...).
     """
-    import asyncio
-    import os
-    from pathlib import Path
+    from tools.nlu_parser import NluParser
 
-    from rasa.core.agent import Agent
-
-    from tests.stack import MODEL
-
-    model = Path(os.environ.get("NLU_MODEL") or MODEL)
-    if not model.exists():
-        raise RuntimeError("No trained model: run `make model` (make test does) first.")
-    agent = Agent.load(str(model))
-    loop = asyncio.new_event_loop()
-
-    def parse(text: str) -> dict:
-        return loop.run_until_complete(agent.parse_message(text))
-
+    parse = NluParser()
     yield parse
-    loop.close()
+    parse.close()

@@ -2,17 +2,12 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import threading
 from typing import Any, Optional
 
 from sanic import Sanic
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from tools.stack import free_port
 
 
 class BackgroundApp:

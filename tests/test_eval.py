@@ -1,4 +1,4 @@
-"""The evaluation command's helpers (bot/eval.py), without loading a model.
+"""The evaluation command's helpers (tools/nlu_eval.py), without loading a model.
 
 Parse data here is built by hand in the shape Rasa 3.6 returns (intent, response_selector
 with `default` or per-intent keys, and the FAQ guard's `faq_guard` record).
@@ -12,7 +12,7 @@ from typing import Any, Dict, List, Optional
 
 import pytest
 
-from bot import eval as ev
+from tools import nlu_eval as ev
 
 
 def parse(intent: str, ranking: Optional[List[tuple]] = None, key: str = "default",
@@ -164,7 +164,7 @@ def test_held_out_reads_top_level_files_only(tmp_path: Path) -> None:
 
 def test_the_real_held_out_set_has_faq_keys_and_plain_intents() -> None:
     examples = ev.load_held_out()
-    labels = {e.gold for e in examples}
+    labels = {e.label for e in examples}
     assert any(ev.is_faq_answer(label) for label in labels)
     assert "greet" in labels or "out_of_scope" in labels
     assert not any(ev.is_crisis(label) for label in labels), "crisis/ has its own test"
@@ -203,7 +203,7 @@ def test_the_command_writes_its_outputs_and_keeps_clinc_texts_out_of_them(
     clinc = tmp_path / "clinc.tsv"
     clinc.write_text("text\tclinc_intent\nplan my holiday route\ttravel_suggestion\n"
                      "what time is it\ttime\nhello\tgreeting\n", encoding="utf-8")
-    monkeypatch.setattr(ev, "model_parser", lambda path: _stand_in)
+    monkeypatch.setattr(ev, "NluParser", lambda model, quiet=False: _stand_in)
     out = tmp_path / "eval"
     assert ev.main(["--model", str(model), "--clinc", str(clinc), "--out", str(out),
                     "--thresholds"]) == 0
@@ -224,7 +224,7 @@ def test_the_command_writes_its_outputs_and_keeps_clinc_texts_out_of_them(
 def test_the_command_skips_misfires_without_the_file(tmp_path: Path, monkeypatch, capsys) -> None:
     model = tmp_path / "model.tar.gz"
     model.write_bytes(b"")
-    monkeypatch.setattr(ev, "model_parser", lambda path: _stand_in)
+    monkeypatch.setattr(ev, "NluParser", lambda model, quiet=False: _stand_in)
     missing = tmp_path / "absent.tsv"
     assert ev.main(["--model", str(model), "--clinc", str(missing), "--out",
                     str(tmp_path / "eval")]) == 0

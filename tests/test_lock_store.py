@@ -20,7 +20,7 @@ from rasa.core.lock_store import LockStore
 from rasa.utils.endpoints import read_endpoint_config
 
 from bot.lock_store import AtomicRedisLockStore
-from bot.settings import PROJECT_ROOT
+from bot.paths import PROJECT_ROOT
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/1")
 _parts = urlsplit(REDIS_URL)

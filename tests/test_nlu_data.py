@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from bot.content.responses import load_domain_responses
-from bot.settings import PROJECT_ROOT
+from bot.paths import PROJECT_ROOT
 
 TRAIN_DIR = PROJECT_ROOT / "data" / "nlu"
 HELD_OUT_DIR = PROJECT_ROOT / "tests" / "nlu"

@@ -26,7 +26,7 @@ import yaml
 
 from bot import purge, settings
 from bot.conversations import ConversationStore, ConversationStoreError, db_url, tracker_store_config
-from bot.settings import PROJECT_ROOT
+from bot.paths import PROJECT_ROOT
 
 DAY = 86400
 PG = {"host": "127.0.0.1", "port": 5432, "dbname": "test", "user": "postgres"}

@@ -14,7 +14,7 @@ from hypothesis import given, settings as hsettings, strategies as st
 from bot import logging_policy, settings
 from bot.content.responses import load_domain_responses, render
 from bot.redact import redact, redact_event
-from bot.settings import PROJECT_ROOT
+from bot.paths import PROJECT_ROOT
 
 # Fictitious values only: Ofcom's drama numbers, example.* domains, test card numbers.
 FOUND: List[Tuple[str, str]] = [
@@ -163,13 +163,13 @@ def test_log_records_are_redacted_before_any_handler_sees_them(caplog) -> None:
     assert "ValueError: bad input [email]" in text
 
 
-# The measurement command (bot/redaction_eval.py), checked without a model ---------------
+# The measurement command (tools/redaction_eval.py), checked without a model ---------------
 
 def test_every_injected_detail_is_one_the_redactor_removes() -> None:
     """Otherwise "redacted" would still carry raw details and the comparison would lie."""
     import random
 
-    from bot.redaction_eval import TEMPLATES, with_detail
+    from tools.redaction_eval import TEMPLATES, with_detail
 
     for _, values in TEMPLATES:
         for value in values:
@@ -181,7 +181,7 @@ def test_every_injected_detail_is_one_the_redactor_removes() -> None:
 
 
 def test_redaction_eval_reads_both_held_out_formats_and_scores_decisions(tmp_path: Path) -> None:
-    from bot.redaction_eval import agrees, decision, evaluate, held_out_examples
+    from tools.redaction_eval import agrees, decision, evaluate, held_out_examples
 
     (tmp_path / "faq.yml").write_text(
         'version: "3.1"\nnlu:\n  - intent: safety_plan/what_is\n    examples: |\n'

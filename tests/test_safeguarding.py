@@ -12,7 +12,6 @@ set NLU_MODEL to its path.
 from __future__ import annotations
 
 import json
-import os
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any, Callable, Dict, List
@@ -21,7 +20,7 @@ import pytest
 import yaml
 
 from bot.nlu import safeguarding as sg
-from bot.settings import PROJECT_ROOT
+from bot.paths import PROJECT_ROOT
 
 CRISIS_SET = PROJECT_ROOT / "tests" / "nlu" / "crisis" / "crisis.yml"
 SAFE_SET = PROJECT_ROOT / "tests" / "nlu" / "crisis" / "safe.yml"
@@ -380,19 +379,9 @@ def test_a_pattern_spacy_rejects_stops_the_component(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def parse(request):
-    """The full NLU pipeline: the `nlu` fixture, or the model at NLU_MODEL if set."""
-    override = os.environ.get("NLU_MODEL")
-    if not override:
-        return request.getfixturevalue("nlu")
-    import asyncio
-
-    from rasa.core.agent import Agent
-
-    agent = Agent.load(override)
-    loop = asyncio.new_event_loop()
-    request.addfinalizer(loop.close)
-    return lambda text: loop.run_until_complete(agent.parse_message(text))
+def parse(nlu):
+    """The full NLU pipeline (the `nlu` fixture: the model at NLU_MODEL if set)."""
+    return nlu
 
 
 def test_the_test_sets_are_big_enough():

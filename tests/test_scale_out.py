@@ -15,30 +15,20 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
-import sys
-import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
-from typing import Dict, Iterator, List, Tuple
-from urllib.parse import urlsplit
+from typing import Iterator, List, Tuple
 
 import pytest
 import requests
 import sqlalchemy as sa
 
 from bot.content.responses import load_domain_responses
-from bot.runner import rasa_command
-from bot.settings import PROJECT_ROOT
-from tests.servers import free_port
-from tests.stack import MODEL
+from tools.stack import Stack, production_env, scratch_database
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL",
                               "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/1")
-PRODUCTION_ENDPOINTS = PROJECT_ROOT / "endpoints.production.yml"
 START_TIMEOUT_S = 420
 
 
@@ -80,27 +70,8 @@ def database() -> Iterator[str]:
     if problem:
         print(f"SKIP test_scale_out: {problem}")
         pytest.skip(problem)
-    name = f"forum_scale_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
+    with scratch_database(POSTGRES_URL, "forum_scale") as name:
         yield name
-    finally:
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-def _start(command: List[str], env: Dict[str, str], log: Path) -> subprocess.Popen:
-    return subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log.open("wb"),
-                            stderr=subprocess.STDOUT, start_new_session=True)
-
-
-def _tail(logs: List[Path], lines: int = 25) -> str:
-    return "\n".join(f"--- {log.name} ---\n"
-                     + "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
-                     for log in logs if log.exists())
 
 
 def send(url: str, sender: str, message: str) -> Tuple[int, list]:
@@ -112,65 +83,13 @@ def send(url: str, sender: str, message: str) -> Tuple[int, list]:
 @pytest.fixture(scope="module")
 def servers(database: str, tmp_path_factory) -> Iterator[Tuple[str, str]]:
     """Two Rasa servers and one action server with the production profile, on free ports."""
-    if not MODEL.exists():
-        raise RuntimeError("No trained model: run `make model` (make test does) first.")
-    workdir = tmp_path_factory.mktemp("scale")
-    pg, rd = sa.engine.make_url(POSTGRES_URL), urlsplit(REDIS_URL)
-    actions_port = free_port()
-    env = dict(
-        os.environ,
-        RASA_ENDPOINTS=str(PRODUCTION_ENDPOINTS),
-        ACTION_SERVER_URL=f"http://127.0.0.1:{actions_port}/webhook",
-        DB_HOST=pg.host or "127.0.0.1", DB_PORT=str(pg.port or 5432), DB_NAME=database,
-        DB_USER=pg.username or "", DB_PASSWORD=pg.password or "",
-        REDIS_HOST=rd.hostname or "127.0.0.1", REDIS_PORT=str(rd.port or 6379),
-        REDIS_DB=(rd.path.strip("/") or "1"), REDIS_PASSWORD=rd.password or "",
-        ACTIONS_PORT=str(actions_port), HANDOFF_DB_URL=f"sqlite:///{workdir / 'handoff.db'}",
-        TF_CPP_MIN_LOG_LEVEL="2", SQLALCHEMY_SILENCE_UBER_WARNING="1",
-        RASA_TELEMETRY_ENABLED="false", PYTHONWARNINGS="ignore",
-    )
-    processes: List[subprocess.Popen] = []
-    logs = [workdir / "actions.log", workdir / "rasa-a.log", workdir / "rasa-b.log"]
-    processes.append(_start([sys.executable, "-m", "bot", "serve-actions"], env, logs[0]))
-    urls = []
-    for log in logs[1:]:
-        port = free_port()
-        command = rasa_command(env, model=str(MODEL))
-        command[command.index("--port") + 1] = str(port)
-        processes.append(_start([str(Path(sys.executable).with_name("rasa")), *command[1:]],
-                                env, log))
-        urls.append(f"http://127.0.0.1:{port}")
+    stack = Stack(tmp_path_factory.mktemp("scale"), label="scale", edge=False, rasa_servers=2,
+                  production=production_env(POSTGRES_URL, REDIS_URL, database))
+    stack.start().wait_until_ready(timeout=START_TIMEOUT_S)
     try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        ready = set()
-        while len(ready) < len(urls):
-            for process in processes:
-                if process.poll() is not None:
-                    raise RuntimeError(f"A server exited early:\n{_tail(logs)}")
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"The servers did not answer in {START_TIMEOUT_S} s:\n"
-                                   f"{_tail(logs)}")
-            for url in urls:
-                if url in ready:
-                    continue
-                try:
-                    status, answer = send(url, f"warm-up-{uuid.uuid4().hex}", "/start")
-                    if status == 200 and answer:
-                        ready.add(url)
-                except (requests.RequestException, ValueError):
-                    pass
-            time.sleep(1)
-        yield urls[0], urls[1]
+        yield stack.rasa_urls[0], stack.rasa_urls[1]
     finally:
-        for process in processes:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-        for process in processes:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=10)
+        stack.stop()
 
 
 def stored_events(database: str, sender: str) -> List[dict]:

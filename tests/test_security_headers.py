@@ -158,7 +158,7 @@ def test_allowed_origins_merge_settings_and_environment() -> None:
 # Rasa and the action server: loopback only, HTTP API off unless a long token is set.
 
 def test_rasa_binds_to_loopback_with_its_api_off() -> None:
-    from bot.runner import rasa_command
+    from bot.ops.runner import rasa_command
 
     command = rasa_command({}, model="m.tar.gz")
     assert command[command.index("--interface") + 1] == "127.0.0.1"
@@ -167,7 +167,7 @@ def test_rasa_binds_to_loopback_with_its_api_off() -> None:
 
 @pytest.mark.parametrize("token", ["", "short-token"])
 def test_rasa_api_is_refused_without_a_long_token(token: str) -> None:
-    from bot.runner import MIN_TOKEN_LENGTH, StartupProblem, rasa_command
+    from bot.ops.runner import MIN_TOKEN_LENGTH, StartupProblem, rasa_command
 
     assert len(token) < MIN_TOKEN_LENGTH
     with pytest.raises(StartupProblem, match="RASA_AUTH_TOKEN"):

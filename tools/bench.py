@@ -1,6 +1,6 @@
 """Benchmark (not a test): the project's assistant against Rasa's default configuration.
 
-`python -m bot.bench` (what `make bench` runs) does, in one run on one machine:
+`python -m tools.bench` (what `make bench` runs) does, in one run on one machine:
 
 1. Training. The same domain and data are trained with Rasa's default configuration (the
    pipeline and policies Rasa's auto-configuration fills in when `config.yml` leaves them
@@ -24,8 +24,8 @@ server) sharing a PostgreSQL database made for the run and Redis, through
 endpoints.production.yml, each message going to the next server in turn: scale-out.json
 and scale-out.md.
 
-Message texts come from the held-out test sets (tests/nlu/*.yml) and the answers' own
-buttons, so both models see the same conversations. The edge app's per-address rate limit
+Message texts come from the held-out test sets (tests/nlu/*.yml, read by tools/corpus.py;
+the crisis set left out) and the answers' own buttons, so both models see the same conversations. The edge app's per-address rate limit
 is raised for the run (every simulated parent comes from 127.0.0.1); nothing else differs
 from the project's settings.
 """
@@ -34,16 +34,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import hashlib
 import importlib.util
 import itertools
 import json
 import os
-import platform
 import random
-import re
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -53,22 +48,24 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
-from urllib.parse import urlsplit
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import yaml
 
 from bot import settings as settings_module
-from bot.settings import PROJECT_ROOT
+from bot.intents import REQUEST_HUMAN, RETRIEVAL_INTENTS
+from bot.ops import spacy_pipeline, training
+from bot.paths import BUILD_DIR, CONFIG, CURRENT_MODEL, DOMAIN, PROJECT_ROOT, TRAINING_DATA
+from tools import corpus as corpus_reader
+from tools.machine import machine
+from tools.stack import Stack, production_env, scratch_database
 
-OUT_DIR = PROJECT_ROOT / "build" / "bench"
+OUT_DIR = BUILD_DIR / "bench"
 BENCH_MODELS = OUT_DIR / "models"
 TRAINING_RECORD = OUT_DIR / "training.json"
-PROJECT_MODEL = PROJECT_ROOT / "models" / "current.tar.gz"
 LEVELS: Tuple[int, ...] = (1, 10, 50)
 REQUEST_TIMEOUT_S = 30.0
 STARTUP_TIMEOUT_S = 300.0
-FAQ_TOPICS: Tuple[str, ...] = ("assessment", "safety_plan", "fgc", "service", "about")
 
 # The issue's targets, on a 2-core machine at 10 concurrent conversations.
 TARGETS: Dict[str, float] = {
@@ -93,45 +90,26 @@ class Corpus:
     source: str
 
 
-_ANNOTATION = re.compile(r"\[([^\]]+)\]\([^)]*\)|\[([^\]]+)\]\{[^}]*\}")
-
-
-def _examples(block: str) -> List[str]:
-    """'- text' lines of a Rasa examples block, entity annotations reduced to their text."""
-    texts = []
-    for line in block.splitlines():
-        line = line.strip()
-        if line.startswith("- "):
-            text = _ANNOTATION.sub(lambda m: m.group(1) or m.group(2), line[2:].strip())
-            if text and not text.startswith("/"):
-                texts.append(text)
-    return texts
-
-
-def load_corpus(root: Path = PROJECT_ROOT) -> Corpus:
-    """Texts from the held-out test sets (tests/nlu); the training data if those are absent."""
-    folder = root / "tests" / "nlu"
-    files = sorted(folder.glob("*.yml"))
-    if not files:
-        folder = root / "data" / "nlu"
-        files = sorted(folder.glob("*.yml"))
-    by_intent: Dict[str, List[str]] = {}
-    for path in files:
-        content = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        for item in content.get("nlu") or []:
-            if isinstance(item, dict) and "intent" in item and "examples" in item:
-                by_intent.setdefault(item["intent"], []).extend(_examples(item["examples"]))
+def load_corpus() -> Corpus:
+    """Texts from the held-out test sets (tests/nlu, crisis set left out); the training
+    data if those are absent. Button payloads ("/...") are not typed texts: left out."""
+    source = corpus_reader.HELD_OUT
+    examples = corpus_reader.held_out(crisis=False)
+    if not examples:
+        source = corpus_reader.TRAINING
+        examples = corpus_reader.training()
+    by_intent = corpus_reader.by_label([e for e in examples if not e.text.startswith("/")])
     faq: Dict[str, Dict[str, List[str]]] = {}
     for intent, texts in by_intent.items():
         topic, _, _sub = intent.partition("/")
-        if topic in FAQ_TOPICS and texts:
+        if topic in RETRIEVAL_INTENTS and texts:
             faq.setdefault(topic, {})[intent] = texts
     corpus = Corpus(
         faq=faq,
         out_of_scope=by_intent.get("out_of_scope", []),
-        request_human=by_intent.get("request_human", []),
+        request_human=by_intent.get(REQUEST_HUMAN, []),
         deny=by_intent.get("deny", []),
-        source=str(folder.relative_to(root)),
+        source=str(source.relative_to(PROJECT_ROOT)),
     )
     missing = [name for name, value in (("FAQ", faq), ("out_of_scope", corpus.out_of_scope),
                                         ("request_human", corpus.request_human),
@@ -365,13 +343,6 @@ async def warm_up(path: Any, corpus: Corpus) -> List[Sample]:
 
 
 # --------------------------------------------------------------------------- processes
-def free_port() -> int:
-    """A free TCP port on 127.0.0.1 (the OS picks it)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def _children() -> Dict[int, List[int]]:
     """ppid -> child pids, from /proc."""
     tree: Dict[int, List[int]] = {}
@@ -451,99 +422,6 @@ class MemorySampler:
                 for name in self.pids}
 
 
-class Stack:
-    """Action server, one or more Rasa servers on a model and optionally the edge app, on
-    free ports. By default with the project's endpoints.yml on a SQLite file of its own;
-    with `production` (environment values for endpoints.production.yml) on the shared
-    PostgreSQL tracker store and Redis lock store."""
-
-    def __init__(self, label: str, model: Path, workdir: Path, settings_file: Path,
-                 with_edge: bool, rasa_servers: int = 1,
-                 production: Optional[Dict[str, str]] = None) -> None:
-        self.label = label
-        self.model = model
-        self.workdir = workdir
-        self.with_edge = with_edge
-        self.ports = {"actions": free_port(), "edge": free_port()}
-        self.rasa_ports = [free_port() for _ in range(rasa_servers)]
-        self.rasa_urls = [f"http://127.0.0.1:{port}" for port in self.rasa_ports]
-        self.rasa_url = self.rasa_urls[0]
-        self.actions_url = f"http://127.0.0.1:{self.ports['actions']}"
-        self.edge_url = f"http://127.0.0.1:{self.ports['edge']}"
-        if production is None:
-            endpoints = yaml.safe_load((PROJECT_ROOT / "endpoints.yml").read_text(encoding="utf-8"))
-            endpoints["action_endpoint"]["url"] = f"{self.actions_url}/webhook"
-            if isinstance(endpoints.get("tracker_store"), dict):
-                endpoints["tracker_store"]["db"] = str(workdir / "tracker.db")
-            self.endpoints_file = workdir / "endpoints.yml"
-            self.endpoints_file.write_text(yaml.safe_dump(endpoints), encoding="utf-8")
-        else:
-            self.endpoints_file = PROJECT_ROOT / "endpoints.production.yml"
-        self.env = dict(
-            os.environ,
-            ACTIONS_PORT=str(self.ports["actions"]), RASA_PORT=str(self.rasa_ports[0]),
-            EDGE_PORT=str(self.ports["edge"]), RASA_ENDPOINTS=str(self.endpoints_file),
-            RASA_URL=self.rasa_url, ACTIONS_URL=self.actions_url,
-            HANDOFF_DB_URL=f"sqlite:///{workdir / 'handoff.db'}", BOT_SETTINGS=str(settings_file),
-            TF_CPP_MIN_LOG_LEVEL="2", SQLALCHEMY_SILENCE_UBER_WARNING="1",
-            RASA_TELEMETRY_ENABLED="false", PYTHONWARNINGS="ignore",
-        )
-        if production is not None:
-            self.env.update(production, ACTION_SERVER_URL=f"{self.actions_url}/webhook")
-        self.processes: Dict[str, subprocess.Popen] = {}
-        self.logs: Dict[str, Path] = {}
-        self.started_at = 0.0
-
-    def _rasa_command(self, port: int) -> List[str]:
-        """The project's own `rasa run` command line (bot.runner), on the given port."""
-        from bot.runner import rasa_command
-
-        command = rasa_command(self.env, model=str(self.model))
-        command[command.index("--port") + 1] = str(port)
-        return [str(Path(sys.executable).with_name("rasa")), *command[1:]]
-
-    def start(self, log_dir: Path) -> None:
-        """Start every process at once, as `make run` does; the clock starts here."""
-        commands = {"actions": [sys.executable, "-m", "bot", "serve-actions"]}
-        for index, port in enumerate(self.rasa_ports):
-            commands["rasa" if index == 0 else f"rasa{index + 1}"] = self._rasa_command(port)
-        if self.with_edge:
-            commands["edge"] = [sys.executable, "-m", "bot", "edge", "--port",
-                                str(self.ports["edge"])]
-        self.started_at = time.monotonic()
-        for name, command in commands.items():
-            log = log_dir / f"{self.label}-{name}.log"
-            self.logs[name] = log
-            self.processes[name] = subprocess.Popen(
-                command, cwd=PROJECT_ROOT, env=self.env, stdout=log.open("wb"),
-                stderr=subprocess.STDOUT, start_new_session=True,
-            )
-
-    def check_alive(self) -> None:
-        """Raise with the logs' tails when a process has exited."""
-        for name, process in self.processes.items():
-            if process.poll() is not None:
-                raise RuntimeError(f"The {self.label} {name} process exited early:\n{self.tail()}")
-
-    def tail(self, lines: int = 25) -> str:
-        parts = []
-        for name, log in self.logs.items():
-            text = log.read_text(errors="replace").splitlines()[-lines:] if log.exists() else []
-            parts.append(f"--- {self.label} {name} ---\n" + "\n".join(text))
-        return "\n".join(parts)
-
-    def stop(self) -> None:
-        for process in self.processes.values():
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-        for process in self.processes.values():
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=5)
-
-
 async def first_answers(stack: Stack) -> Dict[str, float]:
     """Seconds from the processes' start to the first real answer, per path (and server)."""
     import aiohttp
@@ -598,17 +476,9 @@ def rasa_default_config(epochs: Optional[int] = None) -> Dict[str, Any]:
     return config
 
 
-def default_model_inputs(root: Path = PROJECT_ROOT) -> List[Path]:
+def default_model_inputs() -> List[Path]:
     """What the default-configuration model is built from: the domain and training data."""
-    return [root / "domain.yml", *sorted((root / "data").rglob("*.yml"))]
-
-
-def fingerprint(config_text: str, paths: Iterable[Path], root: Path = PROJECT_ROOT) -> str:
-    """Hash of the configuration and the names and contents of the input files."""
-    digest = hashlib.sha256(config_text.encode())
-    for path in paths:
-        digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()[:16]
+    return [DOMAIN, *sorted(TRAINING_DATA.rglob("*.yml"))]
 
 
 def read_training_record() -> Dict[str, Any]:
@@ -651,7 +521,7 @@ def ensure_default_model(epochs: Optional[int] = None) -> Tuple[Path, Dict[str, 
     """Train the default-configuration model when its inputs changed; its training record."""
     config = rasa_default_config(epochs)
     config_text = yaml.safe_dump(config, sort_keys=False)
-    name = f"default-{fingerprint(config_text, default_model_inputs())}"
+    name = f"default-{training.fingerprint(default_model_inputs(), [config_text])}"
     model = BENCH_MODELS / f"{name}.tar.gz"
     record = read_training_record()
     if not model.exists():
@@ -673,13 +543,11 @@ def ensure_default_model(epochs: Optional[int] = None) -> Tuple[Path, Dict[str, 
 
 def project_training(retrain: bool) -> Dict[str, Any]:
     """The project's training time: measured now with --retrain, else the last record."""
-    from bot import spacy_pipeline, training
-
     spacy_pipeline.build()
-    name = f"project-{training.fingerprint(training.model_inputs())}"
+    name = f"project-{training.model_fingerprint()}"
     record = read_training_record()
     if retrain:
-        seconds = train(PROJECT_ROOT / "config.yml", name)
+        seconds = train(CONFIG, name)
         record["project"] = {"model": name, "seconds": round(seconds, 1), "trained_at": _now()}
         write_training_record(record)
         # The copy served only to time training; the benchmark serves models/current.tar.gz.
@@ -693,32 +561,6 @@ def project_training(retrain: bool) -> Dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- the run
-def machine() -> Dict[str, Any]:
-    """CPU model and count, RAM and load, from /proc (no extra libraries)."""
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    ram_gb: Optional[float] = None
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                ram_gb = round(int(line.split()[1]) / 1024 / 1024, 1)
-    except OSError:
-        pass
-    try:
-        load = [round(x, 2) for x in os.getloadavg()]
-    except OSError:
-        load = []
-    return {"cpu": cpu, "cpus": len(os.sched_getaffinity(0)), "ram_gb": ram_gb,
-            "load_average_at_start": load, "python": platform.python_version(),
-            "os": f"{platform.system()} {platform.release()}"}
-
-
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -739,7 +581,8 @@ def bench_target(label: str, model: Path, with_edge: bool, corpus: Corpus,
     workdir.mkdir()
     log_dir = OUT_DIR / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
-    stack = Stack(label, model, workdir, bench_settings(workdir), with_edge)
+    stack = Stack(workdir, model=model, label=label, edge=with_edge,
+                  settings_file=bench_settings(workdir))
     print(f"[{label}] starting ({model.name}) ...", flush=True)
     stack.start(log_dir)
     sampler = MemorySampler({name: p.pid for name, p in stack.processes.items()}).start()
@@ -776,33 +619,11 @@ def scale_out_services() -> Iterator[Dict[str, str]]:
     """A PostgreSQL database made for this run (dropped afterwards) and Redis, as the
     environment values endpoints.production.yml reads. BENCH_POSTGRES_URL (an existing
     database to connect to first) and BENCH_REDIS_URL say where they are."""
-    import sqlalchemy as sa
-
-    pg_url = sa.engine.make_url(os.environ.get(
-        "BENCH_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test"))
-    redis_url = urlsplit(os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/1"))
-    name = f"forum_bench_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT",
-                             connect_args={"connect_timeout": 5})
-    try:
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    except Exception as error:  # unreachable, refused, no right to create: say which
-        raise RuntimeError(f"PostgreSQL at {pg_url.host}:{pg_url.port} could not give a "
-                           f"database for the run: {type(error).__name__}: {error}") from error
-    try:
-        yield {
-            "DB_HOST": pg_url.host or "127.0.0.1", "DB_PORT": str(pg_url.port or 5432),
-            "DB_NAME": name, "DB_USER": pg_url.username or "", "DB_PASSWORD": pg_url.password or "",
-            "REDIS_HOST": redis_url.hostname or "127.0.0.1",
-            "REDIS_PORT": str(redis_url.port or 6379),
-            "REDIS_DB": redis_url.path.strip("/") or "1",
-            "REDIS_PASSWORD": redis_url.password or "",
-        }
-    finally:
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    postgres = os.environ.get("BENCH_POSTGRES_URL",
+                              "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
+    redis = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/1")
+    with scratch_database(postgres, "forum_bench") as name:
+        yield production_env(postgres, redis, name)
 
 
 def bench_scale_out(counts: Sequence[int], corpus: Corpus, options: argparse.Namespace,
@@ -817,8 +638,9 @@ def bench_scale_out(counts: Sequence[int], corpus: Corpus, options: argparse.Nam
             label = f"servers{count}"
             workdir = workroot / label
             workdir.mkdir()
-            stack = Stack(label, PROJECT_MODEL.resolve(), workdir, bench_settings(workdir),
-                          with_edge=False, rasa_servers=count, production=production)
+            stack = Stack(workdir, model=CURRENT_MODEL.resolve(), label=label, edge=False,
+                          rasa_servers=count, production=production,
+                          settings_file=bench_settings(workdir))
             print(f"[{label}] starting {count} Rasa server(s) on PostgreSQL + Redis ...",
                   flush=True)
             stack.start(log_dir)
@@ -928,9 +750,9 @@ def markdown(report: Dict[str, Any]) -> str:
     for label, target in report["targets"].items():
         first = ", ".join(f"{k} {v}" for k, v in (target.get("first_answer_s") or {}).items())
         rss = ", ".join(f"{k} {v['peak_mb']}" for k, v in (target.get("rss") or {}).items())
-        training = target.get("training") or {}
+        trained = target.get("training") or {}
         lines.append(f"| {label} | {first or '-'} | {rss or '-'} "
-                     f"| {_cell(training.get('seconds'))} |")
+                     f"| {_cell(trained.get('seconds'))} |")
     lines += ["", "| Target (10 conversations) | Value | Goal | Met |", "|---|---:|---|---|"]
     for name, check in report["checks"].items():
         met = {True: "yes", False: "NO", None: "not measured"}[check["met"]]
@@ -982,7 +804,7 @@ def chart(report: Dict[str, Any], path: Path) -> None:
 
 
 def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m bot.bench", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m tools.bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--duration", type=float, default=30.0,
                         help="seconds per load level (default 30)")
@@ -1028,7 +850,7 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
 
 def main(argv: Optional[List[str]] = None) -> int:
     options = parse_args(argv)
-    if not PROJECT_MODEL.exists():
+    if not CURRENT_MODEL.exists():
         print("error: no trained model (models/current.tar.gz): run `make model` first.",
               file=sys.stderr)
         return 1
@@ -1036,7 +858,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     corpus = load_corpus()
     report: Dict[str, Any] = {
         "generated_at": _now(), "machine": machine(),
-        "command": "python -m bot.bench " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "command": "python -m tools.bench " + " ".join(argv if argv is not None else sys.argv[1:]),
         "options": {"duration": options.duration, "messages": options.messages,
                     "levels": options.levels, "quick": options.quick,
                     "default_epochs": options.default_epochs,
@@ -1058,18 +880,18 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 0
     models: Dict[str, Tuple[Path, Dict[str, Any], bool]] = {}
     if options.only in (None, "project"):
-        models["project"] = (PROJECT_MODEL.resolve(), project_training(options.retrain), True)
+        models["project"] = (CURRENT_MODEL.resolve(), project_training(options.retrain), True)
     if options.only in (None, "default"):
-        model, training = ensure_default_model(options.default_epochs)
-        models["default"] = (model, training, False)
+        model, trained = ensure_default_model(options.default_epochs)
+        models["default"] = (model, trained, False)
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
-        for label, (model, training, with_edge) in models.items():
+        for label, (model, trained, with_edge) in models.items():
             try:
                 result = bench_target(label, model, with_edge, corpus, options, Path(tmp))
             except RuntimeError as problem:
                 print(f"error: {problem}", file=sys.stderr)
                 return 1
-            result["training"] = training
+            result["training"] = trained
             report["targets"][label] = result
     report["checks"] = evaluate(report["targets"])
     report["notes"] = [
@@ -1091,7 +913,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                                f"(--default-epochs): same model size, less trained.")
     if any((t.get("training") or {}).get("seconds") is None for t in report["targets"].values()):
         report["notes"].append("A training time of '-' was not measured in this folder yet "
-                               "(`python -m bot.bench --retrain` measures the project's).")
+                               "(`python -m tools.bench --retrain` measures the project's).")
     (OUT_DIR / "results.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
     (OUT_DIR / "results.md").write_text(markdown(report), encoding="utf-8")
     chart(report, OUT_DIR / "latency.png")

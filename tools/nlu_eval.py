@@ -1,7 +1,7 @@
-"""NLU evaluation (a measurement, not a test): `python -m bot.eval`, what `make eval` runs.
+"""NLU evaluation (a measurement, not a test): `python -m tools.nlu_eval`, what `make eval` runs.
 
-1. Held-out set: every tests/nlu/*.yml file (never trained on; tests/nlu/crisis has its
-   own test). Each message goes through the trained model's full NLU pipeline, project
+1. Held-out set: every tests/nlu/*.yml file (never trained on), read by tools/corpus.py;
+   the crisis set in tests/nlu/crisis is left out (it has its own test and targets). Each message goes through the trained model's full NLU pipeline, project
    components included (the FAQ guard, the contact detector, the safeguarding override).
    The assistant's decision is the final intent, or for a FAQ (retrieval) intent the
    answer the response selector picked ("safety_plan/legal_status"); nlu_fallback is a
@@ -26,30 +26,25 @@ import argparse
 import csv
 import json
 import os
-import platform
-import re
 import sys
 import time
 from collections import Counter, defaultdict
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import yaml
 
-from bot.settings import PROJECT_ROOT
+from bot.intents import CRISIS_PREFIX, FALLBACK, GIVE_CONTACT, RETRIEVAL_INTENTS
+from bot.paths import BUILD_DIR, CONFIG, CURRENT_MODEL, PROJECT_ROOT
+from tools import corpus
+from tools.corpus import Example
+from tools.machine import machine
+from tools.nlu_parser import NluParser, Parse
 
-MODEL = PROJECT_ROOT / "models" / "current.tar.gz"
-HELD_OUT = PROJECT_ROOT / "tests" / "nlu"
 CLINC = PROJECT_ROOT.parent / "shared" / "eval-data" / "clinc150-val.tsv"
 CLINC_SHOWN = "../shared/eval-data/clinc150-val.tsv"
-OUT_DIR = PROJECT_ROOT / "build" / "eval"
-CONFIG = PROJECT_ROOT / "config.yml"
-
-RETRIEVAL_INTENTS = ("assessment", "safety_plan", "fgc", "service", "about")
-FALLBACK = "nlu_fallback"
-CRISIS_PREFIX = "crisis_"
+OUT_DIR = BUILD_DIR / "eval"
 
 # CLINC150's own "small_talk" domain (Larson et al. 2019, domains.json): requests where a
 # friendly or "about me" reply is right, so any answer of ours, about/bot included, may be
@@ -69,19 +64,6 @@ TARGET_MISFIRE_SHARE = 0.01
 # The grid --thresholds replays (FaqGuard's response_threshold x response_margin).
 THRESHOLD_GRID = (0.0, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 MARGIN_GRID = (0.0, 0.05, 0.1, 0.2, 0.3)
-
-_ENTITY = re.compile(r"\[([^\]]*)\](?:\([^)]*\)|\{[^}]*\})")
-
-Parse = Dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Example:
-    """One held-out message: the file (topic) it came from, its gold label, its text."""
-
-    topic: str
-    gold: str
-    text: str
 
 
 # --- Decisions ----------------------------------------------------------------------------
@@ -150,7 +132,7 @@ def replay(parse: Parse, fallback_threshold: float, ambiguity: float,
 
     final = (parse.get("intent") or {}).get("name") or FALLBACK
     ranking = [i for i in parse.get("intent_ranking") or [] if i.get("name") != FALLBACK]
-    if is_crisis(final) or final == "give_contact" or not ranking:
+    if is_crisis(final) or final == GIVE_CONTACT or not ranking:
         return decision(parse)
     top = ranking[0]
     if is_crisis(top.get("name", "")):
@@ -180,7 +162,7 @@ def full_sweep(held_out: Sequence[Example], held_parses: Sequence[Parse],
     among those within the misfire target, then the rest."""
     import itertools
 
-    gold = [e.gold for e in held_out]
+    gold = [e.label for e in held_out]
     rows = []
     for values in itertools.product(*FULL_GRID.values()):
         params = dict(zip(FULL_GRID, values))
@@ -233,7 +215,7 @@ def topic_accuracy(examples: Sequence[Example], predicted: Sequence[str]) -> Dic
     """Accuracy per held-out file (assessment, chitchat, out_of_scope, ...)."""
     totals: Dict[str, List[int]] = defaultdict(lambda: [0, 0])
     for example, label in zip(examples, predicted):
-        totals[example.topic][0] += example.gold == label
+        totals[example.topic][0] += example.label == label
         totals[example.topic][1] += 1
     return {topic: {"correct": c, "total": t, "accuracy": c / t}
             for topic, (c, t) in sorted(totals.items())}
@@ -241,32 +223,9 @@ def topic_accuracy(examples: Sequence[Example], predicted: Sequence[str]) -> Dic
 
 # --- Data ---------------------------------------------------------------------------------
 
-def _examples_block(block: Any) -> List[str]:
-    """Rasa's "- example" text block, or a list of {text: ...} items, as plain texts."""
-    if isinstance(block, str):
-        lines = [line.strip()[2:].strip() for line in block.splitlines()
-                 if line.strip().startswith("- ")]
-    elif isinstance(block, list):
-        lines = [str(item.get("text", "")) if isinstance(item, dict) else str(item)
-                 for item in block]
-    else:
-        lines = []
-    return [_ENTITY.sub(r"\1", line).strip() for line in lines if line and line.strip()]
-
-
-def load_held_out(folder: Path = HELD_OUT) -> List[Example]:
-    """Every example of every *.yml directly in `folder` (subfolders such as crisis/ have
-    their own tests and are left out)."""
-    examples: List[Example] = []
-    for path in sorted(Path(folder).glob("*.yml")):
-        content = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        for item in content.get("nlu") or []:
-            if isinstance(item, dict) and item.get("intent"):
-                examples += [Example(path.stem, str(item["intent"]), text)
-                             for text in _examples_block(item.get("examples"))]
-        for label, texts in (content.get("categories") or {}).items():
-            examples += [Example(path.stem, str(label), text) for text in _examples_block(texts)]
-    return examples
+def load_held_out(folder: Path = corpus.HELD_OUT) -> List[Example]:
+    """The held-out messages make eval measures: tests/nlu/*.yml, the crisis set left out."""
+    return corpus.held_out(crisis=False, folder=folder)
 
 
 def read_clinc(path: Path, shown: Optional[str] = None) -> Optional[List[Tuple[str, str]]]:
@@ -316,7 +275,7 @@ def sweep(held_out: Sequence[Example], held_parses: Sequence[Parse],
           thresholds: Sequence[float] = THRESHOLD_GRID,
           margins: Sequence[float] = MARGIN_GRID) -> List[Dict[str, Any]]:
     """Held-out accuracy, fallback rate, wrong FAQ answers and CLINC misfires per pair."""
-    gold = [e.gold for e in held_out]
+    gold = [e.label for e in held_out]
     rows = []
     for threshold in thresholds:
         for margin in margins:
@@ -346,47 +305,6 @@ def guard_config(path: Path = CONFIG) -> Dict[str, float]:
             return {"response_threshold": float(component.get("response_threshold", 0.5)),
                     "response_margin": float(component.get("response_margin", 0.1))}
     return {}
-
-
-# --- The machine and the model ---------------------------------------------------------------
-
-def machine() -> Dict[str, Any]:
-    """CPU, core count and RAM (no host name), for quoting numbers with their machine."""
-    cpu = platform.processor() or platform.machine()
-    ram_gb = None
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                ram_gb = round(int(line.split()[1]) / 1024 ** 2, 1)
-                break
-    except OSError:
-        pass
-    return {"cpu": cpu, "cpus": os.cpu_count(), "ram_gb": ram_gb,
-            "python": platform.python_version(), "os": f"{platform.system()} {platform.release()}"}
-
-
-def model_parser(model: Path) -> Callable[[str], Parse]:
-    """Load the trained model once; parse text with the full NLU pipeline."""
-    import asyncio
-    import logging
-    import warnings
-
-    warnings.filterwarnings("ignore", category=DeprecationWarning)
-    warnings.filterwarnings("ignore", category=FutureWarning)
-    warnings.filterwarnings("ignore", category=UserWarning)
-    from rasa.core.agent import Agent
-    from rasa.utils.log_utils import configure_structlog
-
-    # Quiet: at DEBUG Rasa prints every parsed text.
-    configure_structlog(logging.WARNING)
-    logging.getLogger().setLevel(logging.WARNING)
-    agent = Agent.load(str(model))
-    loop = asyncio.new_event_loop()
-    return lambda text: loop.run_until_complete(agent.parse_message(text))
 
 
 # --- Output --------------------------------------------------------------------------------
@@ -439,7 +357,7 @@ def report_markdown(results: Dict[str, Any]) -> str:
         "# NLU evaluation", "",
         f"{results['date']}; model {results['model']}; {m['cpus']} CPUs ({m['cpu']}), "
         f"{m['ram_gb']} GB RAM, Python {m['python']}; {results['runtime_s']:.0f} s. "
-        "Command: `python -m bot.eval` (`make eval`).", "",
+        "Command: `python -m tools.nlu_eval` (`make eval`).", "",
         "## Held-out set (tests/nlu/*.yml)", "",
         f"- messages: {held['total']}",
         f"- accuracy: {_pct(held['accuracy'])}",
@@ -550,7 +468,7 @@ def evaluate(parse: Callable[[str], Parse], examples: Sequence[Example],
              ) -> Tuple[Dict[str, Any], List[Tuple[str, str, str]]]:
     """Parse everything once; the metrics, and the misfired CLINC rows (kept out of files)."""
     held_parses = [parse(e.text) for e in examples]
-    gold = [e.gold for e in examples]
+    gold = [e.label for e in examples]
     predicted = [decision(p) for p in held_parses]
     results: Dict[str, Any] = {"held_out": {
         "total": len(examples),
@@ -560,8 +478,8 @@ def evaluate(parse: Callable[[str], Parse], examples: Sequence[Example],
         "topics": topic_accuracy(examples, predicted),
         "worst_confusions": worst_confusions(gold, predicted),
         "per_label": per_label(gold, predicted),
-        "mistakes": [{"text": e.text, "gold": e.gold, "decision": p}
-                     for e, p in zip(examples, predicted) if e.gold != p],
+        "mistakes": [{"text": e.text, "gold": e.label, "decision": p}
+                     for e, p in zip(examples, predicted) if e.label != p],
     }}
     misfired: List[Tuple[str, str, str]] = []
     clinc_parses = None
@@ -579,9 +497,9 @@ def evaluate(parse: Callable[[str], Parse], examples: Sequence[Example],
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bot.eval", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m tools.nlu_eval", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", type=Path, default=MODEL)
+    parser.add_argument("--model", type=Path, default=CURRENT_MODEL)
     parser.add_argument("--clinc", type=Path, default=None,
                         help=f"the CLINC150 TSV (default {CLINC_SHOWN})")
     parser.add_argument("--out", type=Path, default=OUT_DIR)
@@ -601,7 +519,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     clinc_path = args.clinc or CLINC
     rows = read_clinc(clinc_path, shown=str(args.clinc) if args.clinc else CLINC_SHOWN)
     clinc_rows = not_small_talk(rows) if rows is not None else None
-    parse = model_parser(args.model)
+    parse = NluParser(args.model, quiet=True)
     results, misfired = evaluate(parse, examples, clinc_rows, args.thresholds)
     predicted = results.pop("_predicted")
     results.update({
@@ -615,7 +533,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     if rows is None:
         results["clinc_skipped"] = f"{args.clinc or CLINC_SHOWN} not found"
     args.out.mkdir(parents=True, exist_ok=True)
-    confusion_png([e.gold for e in examples], predicted, args.out / "confusion.png")
+    confusion_png([e.label for e in examples], predicted, args.out / "confusion.png")
     (args.out / "results.json").write_text(json.dumps(results, indent=2) + "\n",
                                            encoding="utf-8")
     (args.out / "report.md").write_text(report_markdown(results), encoding="utf-8")

@@ -1,9 +1,9 @@
 """Where a message's time goes: NLU, policies, action server, responses, tracker store.
 
-`python -m bot.profile_message` loads the trained model in this process with the project's
+`python -m tools.profile_message` loads the trained model in this process with the project's
 endpoints (the redacting SQL tracker store on a temporary SQLite file, the settings NLG,
-and a real action server started on a free loopback port), sends the benchmark's
-conversations (bot.bench) one message at a time, and times each stage by wrapping the
+and a real action server started by tools/stack.py on a free loopback port), sends the
+benchmark's conversations (tools/bench.py) one message at a time, and times each stage by wrapping the
 Rasa methods that do it. Each stage's time is exclusive (a response rendered inside an
 action counts as responses, not as the action). Nothing is sent concurrently, so the
 numbers are the cost of one message on an idle server: what tuning can shave.
@@ -24,19 +24,16 @@ import logging
 import os
 import pstats
 import random
-import signal
-import subprocess
 import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional
 
-import yaml
-
-from bot import bench
-from bot.settings import PROJECT_ROOT
+from bot.paths import CURRENT_MODEL
+from tools import bench
+from tools.stack import Stack
 
 STAGES = ("nlu", "policies", "action_server", "responses", "store_load", "store_save")
 
@@ -85,43 +82,6 @@ def instrument(owner: type, name: str, stage: str, timer: StageTimer) -> None:
             finally:
                 timer.leave(stage)
         setattr(owner, name, timed)
-
-
-def start_action_server(workdir: Path) -> Tuple[subprocess.Popen, str, Path]:
-    """The project's action server on a free port, its own handoff database; waits for it."""
-    import requests
-
-    port = bench.free_port()
-    log = workdir / "actions.log"
-    env = dict(os.environ, ACTIONS_PORT=str(port), PYTHONWARNINGS="ignore",
-               HANDOFF_DB_URL=f"sqlite:///{workdir / 'handoff.db'}")
-    process = subprocess.Popen([sys.executable, "-m", "bot", "serve-actions"], cwd=PROJECT_ROOT,
-                               env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
-                               start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError("The action server exited:\n" + log.read_text(errors="replace"))
-        try:
-            if requests.get(f"{url}/health", timeout=1).status_code == 200:
-                return process, url, log
-        except requests.RequestException:
-            pass
-        time.sleep(0.3)
-    os.killpg(process.pid, signal.SIGKILL)
-    raise RuntimeError("The action server did not answer /health within 120 s.")
-
-
-def endpoints_file(workdir: Path, actions_url: str) -> Path:
-    """The project's endpoints.yml with this run's action server and tracker database."""
-    endpoints = yaml.safe_load((PROJECT_ROOT / "endpoints.yml").read_text(encoding="utf-8"))
-    endpoints["action_endpoint"]["url"] = f"{actions_url}/webhook"
-    if isinstance(endpoints.get("tracker_store"), dict):
-        endpoints["tracker_store"]["db"] = str(workdir / "tracker.db")
-    path = workdir / "endpoints.yml"
-    path.write_text(yaml.safe_dump(endpoints), encoding="utf-8")
-    return path
 
 
 async def profile(model: Path, endpoints: Path, conversations: int,
@@ -213,10 +173,10 @@ def report(result: Dict[str, Any]) -> str:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bot.profile_message", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m tools.profile_message", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--conversations", type=int, default=5)
-    parser.add_argument("--model", default=str(bench.PROJECT_MODEL))
+    parser.add_argument("--model", default=str(CURRENT_MODEL))
     parser.add_argument("--cprofile", type=int, default=0, metavar="N")
     options = parser.parse_args(argv)
     if options.conversations < 1:
@@ -230,18 +190,19 @@ def main(argv: Optional[List[str]] = None) -> int:
     os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
     profiler = cProfile.Profile() if options.cprofile else None
     with tempfile.TemporaryDirectory(prefix="profile-") as tmp:
-        workdir = Path(tmp)
+        # The action server only: Rasa runs in this process, on the stack's endpoints file
+        # (its action server, a tracker database of its own).
+        stack = Stack(Path(tmp), model=model, edge=False, rasa_servers=0)
         try:
-            process, url, _log = start_action_server(workdir)
+            stack.start().wait_until_ready(timeout=120)
         except RuntimeError as problem:
             print(f"error: {problem}", file=sys.stderr)
             return 1
         try:
-            result = asyncio.run(profile(model, endpoints_file(workdir, url),
-                                         options.conversations, profiler))
+            result = asyncio.run(profile(model, stack.endpoints_file, options.conversations,
+                                         profiler))
         finally:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=20)
+            stack.stop()
     print(report(result))
     if profiler is not None:
         out = io.StringIO()

@@ -1,8 +1,9 @@
 """Should NLU read the parent's message as typed, or redacted? A measurement.
 
-`python -m bot.redaction_eval [--limit N] [--model PATH]`
+`python -m tools.redaction_eval [--limit N] [--model PATH]`
 
-Takes the held-out examples in tests/nlu (never trained on), adds a realistic contact
+Takes the held-out examples in tests/nlu (never trained on; the crisis set included, see
+tools/corpus.py), adds a realistic contact
 detail to a copy of each (a phone number, e-mail address, postcode or date of birth,
 before or after the message, as parents write them), and compares the trained model's
 decisions (intent, and the FAQ answer for retrieval intents) on three versions:
@@ -22,20 +23,17 @@ redacted. Only fictitious values are used (Ofcom drama numbers, example.com).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import random
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-import yaml
-
+from bot.paths import CURRENT_MODEL
 from bot.redact import redact
-from bot.settings import PROJECT_ROOT
+from tools import corpus
+from tools.nlu_parser import NluParser
 
-HELD_OUT = PROJECT_ROOT / "tests" / "nlu"
-MODEL = PROJECT_ROOT / "models" / "current.tar.gz"
 SEED = 8
 
 PHONES = ["07700 900123", "07700900461", "+44 7700 900982", "020 7946 0315", "0113 496 0718"]
@@ -68,23 +66,10 @@ OTHER_TEMPLATES: List[Tuple[str, Sequence[str]]] = [
 Example = Tuple[str, str]  # (gold label, text)
 
 
-def held_out_examples(folder: Path = HELD_OUT) -> List[Example]:
-    """(label, text) from every YAML file under `folder`: Rasa NLU files (`nlu:` blocks
-    with `- example` lines) and category files (`categories: {intent: [messages]}`)."""
-    examples: List[Example] = []
-    for path in sorted(folder.rglob("*.yml")):
-        content = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        for block in content.get("nlu") or []:
-            label = block.get("intent") if isinstance(block, dict) else None
-            if not label:
-                continue
-            for line in str(block.get("examples") or "").splitlines():
-                line = line.strip()
-                if line.startswith("- ") and line[2:].strip():
-                    examples.append((str(label), line[2:].strip()))
-        for label, messages in (content.get("categories") or {}).items():
-            examples.extend((str(label), str(text)) for text in messages or [] if text)
-    return examples
+def held_out_examples(folder: Path = corpus.HELD_OUT) -> List[Example]:
+    """(label, text) of the held-out messages, crisis set included: a crisis message that
+    carries a phone number must still be caught once the number is hidden."""
+    return [(e.label, e.text) for e in corpus.held_out(crisis=True, folder=folder)]
 
 
 def with_detail(text: str, rng: random.Random,
@@ -131,25 +116,10 @@ def evaluate(examples: Sequence[Example], parse: Callable[[str], Dict[str, Any]]
             "changed": changed}
 
 
-def _model_parser(model: Path) -> Callable[[str], Dict[str, Any]]:
-    import logging
-
-    from rasa.core.agent import Agent
-    from rasa.utils.log_utils import configure_structlog
-
-    # Quiet: at DEBUG Rasa would print every parsed text.
-    configure_structlog(logging.WARNING)
-    logging.getLogger().setLevel(logging.WARNING)
-
-    agent = Agent.load(str(model))
-    loop = asyncio.new_event_loop()
-    return lambda text: loop.run_until_complete(agent.parse_message(text))
-
-
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bot.redaction_eval", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m tools.redaction_eval", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", type=Path, default=MODEL)
+    parser.add_argument("--model", type=Path, default=CURRENT_MODEL)
     parser.add_argument("--limit", type=int, default=None, help="evaluate only N examples")
     args = parser.parse_args(argv)
     if not args.model.exists():
@@ -162,7 +132,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 1
     if args.limit:
         examples = random.Random(SEED).sample(examples, min(args.limit, len(examples)))
-    parse = _model_parser(args.model)
+    parse = NluParser(args.model, quiet=True)
     print(f"Held-out examples: {len(examples)} (tests/nlu), one contact detail added to each")
     for title, templates in (("the templates the mask was written for", TEMPLATES),
                              ("other wordings (OTHER_TEMPLATES)", OTHER_TEMPLATES)):

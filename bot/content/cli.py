@@ -18,7 +18,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence
 import yaml
 
 from bot.content import register as reg
-from bot.settings import PROJECT_ROOT
+from bot.paths import PROJECT_ROOT
 
 DOMAIN = PROJECT_ROOT / "domain.yml"
 

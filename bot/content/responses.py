@@ -14,7 +14,7 @@ from typing import Any, Dict, List, Mapping
 import yaml
 
 from bot import settings
-from bot.settings import PROJECT_ROOT
+from bot.paths import PROJECT_ROOT
 
 DOMAIN = PROJECT_ROOT / "domain.yml"
 _PLACEHOLDER = re.compile(r"{([^\n{}]+?)}")

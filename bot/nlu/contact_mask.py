@@ -4,7 +4,7 @@ A parent may put an e-mail address, a phone number, a postcode or a child's date
 in the same message as a question. Those details say nothing about the question, and the
 words around them ("my email is", "call me on") pulled the classifier towards the contact
 intents: one detail added to each held-out example cut accuracy from 88% to 45%
-(`python -m bot.redaction_eval`). This component hands every later component the message
+(`python -m tools.redaction_eval`). This component hands every later component the message
 with each detail and its lead-in words removed (`bot.redact.strip_details`), in training and
 in prediction alike, so both see the same kind of text.
 

@@ -385,7 +385,7 @@ _NLP_CACHE: Dict[str, Any] = {}
 
 def project_nlp() -> Any:
     """The project's spaCy pipeline (built by `python -m bot build-spacy`), loaded once."""
-    from bot.spacy_pipeline import PIPELINE_DIR
+    from bot.ops.spacy_pipeline import PIPELINE_DIR
 
     if "nlp" not in _NLP_CACHE:
         import spacy
@@ -550,7 +550,7 @@ def resolve_patterns_file(value: Optional[str]) -> Path:
     """The configured patterns file (relative to the project root), or the default."""
     if not value:
         return PATTERNS_FILE
-    from bot.settings import PROJECT_ROOT
+    from bot.paths import PROJECT_ROOT
 
     path = Path(value)
     return path if path.is_absolute() else PROJECT_ROOT / path

@@ -9,9 +9,9 @@ import os
 import socket
 import sys
 from pathlib import Path
-from typing import Dict, List, Sequence
+from typing import Dict, List, Optional, Sequence
 
-from bot.settings import PROJECT_ROOT
+from bot.paths import CURRENT_MODEL, PROJECT_ROOT
 
 PORTS: Dict[str, int] = {
     "action server": int(os.environ.get("ACTIONS_PORT", "5055")),
@@ -42,13 +42,13 @@ def check_ports(ports: Dict[str, int] = PORTS) -> None:
             )
 
 
-def rasa_command(env: Dict[str, str], model: str) -> List[str]:
+def rasa_command(env: Dict[str, str], model: str, port: Optional[int] = None) -> List[str]:
     """The `rasa run` command line: loopback, REST channel, HTTP API off unless a token is set."""
     command = [
         "rasa", "run",
         "--model", model,
         "--interface", "127.0.0.1",
-        "--port", str(PORTS["Rasa"]),
+        "--port", str(port or PORTS["Rasa"]),
         "--credentials", "credentials.yml",
         "--endpoints", env.get("RASA_ENDPOINTS", "endpoints.yml"),
         "--response-timeout", "30",
@@ -64,10 +64,12 @@ def rasa_command(env: Dict[str, str], model: str) -> List[str]:
     return command
 
 
-def exec_rasa(argv: Sequence[str] = ()) -> None:
-    """Replace this process with `rasa run` (used by the Procfile)."""
+def exec_rasa(model: Optional[Path] = None, port: Optional[int] = None,
+              argv: Sequence[str] = ()) -> None:
+    """Replace this process with `rasa run` (used by the Procfile; by default on
+    models/current.tar.gz and RASA_PORT, else 5005)."""
     env = dict(os.environ)
-    command = rasa_command(env, model=str(PROJECT_ROOT / "models" / "current.tar.gz"))
+    command = rasa_command(env, model=str(model or CURRENT_MODEL), port=port)
     binary = str(Path(sys.executable).with_name("rasa"))
     os.chdir(PROJECT_ROOT)
     os.execve(binary, [binary, *command[1:], *argv], env)

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import yaml
 
-from bot.settings import PROJECT_ROOT
+from bot.paths import BUILD_DIR
 
-PIPELINE_DIR = PROJECT_ROOT / "build" / "spacy" / "en_forum"
+PIPELINE_DIR = BUILD_DIR / "spacy" / "en_forum"
 EXTRA_LEMMAS = Path(__file__).resolve().parent / "lemma_extra.yml"
 
 

@@ -18,10 +18,9 @@ from __future__ import annotations
 import re
 import sys
 import warnings
-from pathlib import Path
 from typing import List, Set
 
-from bot.settings import PROJECT_ROOT
+from bot.paths import CONFIG, DOMAIN, PROJECT_ROOT, TRAINING_DATA
 
 _DUPLICATE = re.compile(r"The following duplicated intents have been found across multiple "
                         r"domain files: (?P<names>[\w, /]+)")
@@ -60,8 +59,7 @@ def main() -> int:
     from rasa.shared.importers.importer import TrainingDataImporter
 
     importer = TrainingDataImporter.load_from_config(
-        str(PROJECT_ROOT / "config.yml"), str(PROJECT_ROOT / "domain.yml"),
-        [str(PROJECT_ROOT / "data")],
+        str(CONFIG), str(DOMAIN), [str(TRAINING_DATA)],
     )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -77,7 +75,7 @@ def main() -> int:
         print(f"{len(problems)} validation warning(s): fix them.", file=sys.stderr)
         return 1
     print(f"Data validation clean ({len(messages)} known Rasa 3.6 warning(s) explained "
-          f"in bot/validate.py).")
+          f"in bot/ops/validate.py).")
     return 0
 
 

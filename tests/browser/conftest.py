@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from bot import settings
-from bot.settings import PROJECT_ROOT
+from bot.paths import PROJECT_ROOT
 from tests.servers import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -19,8 +19,9 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot import hours, settings as settings_module
-from bot import handoff_webhook
-from bot.handoff_store import HandoffRequest, HandoffStore, default_store, find_contacts, utc_now
+from bot.contact import find_contacts
+from bot.storage import webhook as handoff_webhook
+from bot.storage.handoff_store import HandoffRequest, HandoffStore, default_store, utc_now
 from bot.settings import parse_clock, say_clock, say_days
 
 logger = logging.getLogger(__name__)

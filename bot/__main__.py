@@ -102,9 +102,9 @@ def _dispatch(args: argparse.Namespace) -> int:
         serve(host=args.host, port=args.port)
         return 0
     if args.command == "purge":
-        from bot import purge
+        from bot.storage import retention
 
-        return purge.main(args)
+        return retention.main(args)
     if args.command == "content":
         from bot.content import cli
 

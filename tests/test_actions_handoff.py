@@ -21,9 +21,10 @@ from sanic import Sanic, response
 
 from actions.handoff import (ActionHandoff, ActionLeaveQuestion, ActionSaveContact,
                              question_messages, transcript)
-from bot import handoff_webhook, hours, settings
+from bot import hours, settings
+from bot.storage import webhook as handoff_webhook
 from bot.content.responses import render
-from bot.handoff_store import HandoffStore
+from bot.storage.handoff_store import HandoffStore
 from bot.settings import PROJECT_ROOT, parse_clock
 from tests.servers import BackgroundApp, free_port
 
@@ -236,7 +237,7 @@ def test_a_valid_contact_is_saved_on_the_request_and_never_in_an_event(store):
 def test_the_contact_is_read_from_the_message_as_typed_not_as_nlu_read_it(store):
     # What Rasa sends: latest_message carries the text NLU read, details hidden
     # (bot/nlu/contact_mask.py); the user event keeps the message as typed.
-    from bot.redact import strip_details
+    from bot.nlu.contact_mask import strip_details
 
     reference = _left(store)
     typed = f"you can reach me on {PHONE_TYPED}"

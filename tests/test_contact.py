@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.handoff_store import contact_message, find_contacts, uk_phone_national, valid_email
+from bot.contact import contact_message, find_contacts, uk_phone_national, valid_email
 from bot.redact import redact
 
 
@@ -132,7 +132,7 @@ def test_the_trained_pipeline_recognises_contact_details(nlu):
     ("is it legally binding email me at tired.mum@example.net", "is it legally binding"),
 ])
 def test_the_mask_removes_the_detail_and_its_lead_in_and_keeps_the_question(typed, question):
-    from bot.redact import strip_details
+    from bot.nlu.contact_mask import strip_details
 
     assert strip_details(typed) == question
 
@@ -144,7 +144,7 @@ def test_the_mask_removes_the_detail_and_its_lead_in_and_keeps_the_question(type
     "my partner is in prison and I want to kill myself",
 ])
 def test_a_message_without_details_is_read_exactly_as_typed(text):
-    from bot.redact import strip_details
+    from bot.nlu.contact_mask import strip_details
 
     assert strip_details(text) == text
 
@@ -152,7 +152,8 @@ def test_a_message_without_details_is_read_exactly_as_typed(text):
 @pytest.mark.parametrize("text", ["jo@example.com", "my number is 07700 900123",
                                   "07700 900123 / jo@example.com"])
 def test_a_message_of_details_only_is_never_emptied_and_never_shown_raw(text):
-    from bot.redact import redact, strip_details
+    from bot.nlu.contact_mask import strip_details
+    from bot.redact import redact
 
     masked = strip_details(text)
     assert masked == redact(text)
@@ -160,7 +161,7 @@ def test_a_message_of_details_only_is_never_emptied_and_never_shown_raw(text):
 
 
 def test_crisis_words_survive_the_mask():
-    from bot.redact import strip_details
+    from bot.nlu.contact_mask import strip_details
 
     masked = strip_details("i can't go on, I'm going to end it tonight. my number is 07700 900123")
     assert masked == "i can't go on, I'm going to end it tonight."

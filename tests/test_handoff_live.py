@@ -10,7 +10,7 @@ import requests
 
 from bot import hours, settings
 from bot.content.responses import fill, load_domain_responses
-from bot.handoff_store import HandoffStore
+from bot.storage.handoff_store import HandoffStore
 from bot.redact import redact
 
 OUT_OF_SCOPE = "will I lose my council house? we live at SW1A 1AA"

@@ -13,8 +13,9 @@ from typing import Iterator, List
 import pytest
 import sqlalchemy as sa
 
-from bot import handoff_store, settings
-from bot.handoff_store import REFERENCE_ALPHABET, HandoffStore, default_store
+from bot import settings
+from bot.storage import handoff_store
+from bot.storage.handoff_store import REFERENCE_ALPHABET, HandoffStore, default_store
 from bot.redact import redact
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL",

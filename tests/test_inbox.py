@@ -14,7 +14,7 @@ import requests
 from bot import settings
 from bot.edge import inbox
 from bot.edge.app import create_app
-from bot.handoff_store import HandoffStore
+from bot.storage.handoff_store import HandoffStore
 from tests.servers import BackgroundApp
 
 SECRET = "correct horse battery staple 42"

@@ -24,8 +24,9 @@ import pytest
 import requests
 import yaml
 
-from bot import purge, settings
-from bot.conversations import ConversationStore, ConversationStoreError, db_url, tracker_store_config
+from bot import settings
+from bot.storage import retention as purge
+from bot.storage.conversations import ConversationStore, ConversationStoreError, db_url, tracker_store_config
 from bot.paths import PROJECT_ROOT
 
 DAY = 86400
@@ -208,17 +209,17 @@ def test_negative_days_are_refused(tmp_path: Path) -> None:
 
 
 def test_handled_handoff_requests_are_purged_through_the_handoff_store(monkeypatch) -> None:
-    """purge calls bot.handoff_store.purge_handled with the limit (interface contract)."""
+    """purge calls bot.storage.handoff_store.purge_handled with the limit (interface contract)."""
     calls: List[object] = []
 
     def purge_handled(older_than: timedelta) -> int:
         calls.append(older_than)
         return 4
 
-    fake = types.ModuleType("bot.handoff_store")
-    fake.__spec__ = importlib.machinery.ModuleSpec("bot.handoff_store", None)
+    fake = types.ModuleType("bot.storage.handoff_store")
+    fake.__spec__ = importlib.machinery.ModuleSpec("bot.storage.handoff_store", None)
     fake.purge_handled = purge_handled  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "bot.handoff_store", fake)
+    monkeypatch.setitem(sys.modules, "bot.storage.handoff_store", fake)
     assert purge.purge_handoffs(30) == 4
     assert calls == [timedelta(days=30)]
 
@@ -226,13 +227,13 @@ def test_handled_handoff_requests_are_purged_through_the_handoff_store(monkeypat
 def test_purge_command_deletes_handled_handoff_requests_past_the_limit(
         tmp_path: Path, monkeypatch) -> None:
     """End to end with the project's handoff store: handled and old goes; waiting stays."""
-    if importlib.util.find_spec("bot.handoff_store") is None:
-        reason = "bot.handoff_store does not exist yet: nothing to purge there"
+    if importlib.util.find_spec("bot.storage.handoff_store") is None:
+        reason = "bot.storage.handoff_store does not exist yet: nothing to purge there"
         print(f"SKIP: {reason}")
         pytest.skip(reason)
     from datetime import datetime, timezone
 
-    from bot.handoff_store import HandoffStore
+    from bot.storage.handoff_store import HandoffStore
 
     url = f"sqlite:///{tmp_path / 'handoff.db'}"
     monkeypatch.setenv("HANDOFF_DB_URL", url)

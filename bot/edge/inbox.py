@@ -31,7 +31,7 @@ from sanic import Sanic, response
 from sanic.request import Request
 
 from bot.edge.ratelimit import RateLimiter
-from bot.handoff_store import HandoffStore, default_store, normalise_reference
+from bot.storage.handoff_store import HandoffStore, default_store, normalise_reference
 
 logger = logging.getLogger(__name__)
 

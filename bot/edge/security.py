@@ -11,7 +11,7 @@
   post messages through a visitor's browser).
 - `app.ctx.delete_conversation(session_id)` deletes that conversation's events from Rasa's
   tracker store at once (the widget's "clear conversation").
-- While the app runs, the retention purge (bot.purge) runs every PURGE_EVERY_HOURS hours.
+- While the app runs, the retention purge (bot/storage/retention.py) runs every PURGE_EVERY_HOURS hours.
 """
 from __future__ import annotations
 
@@ -25,8 +25,9 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import BaseHTTPResponse
 
-from bot import logging_policy, purge
-from bot.conversations import ConversationStore
+from bot import logging_policy
+from bot.storage import retention
+from bot.storage.conversations import ConversationStore
 
 logger = logging.getLogger(__name__)
 
@@ -147,10 +148,10 @@ def install(app: Sanic, config: Dict[str, Any]) -> None:
 
     @app.listener("after_server_start")
     async def _start_retention(app: Sanic, _loop: Any) -> None:
-        hours = purge.every_hours()
+        hours = retention.every_hours()
         if hours > 0:
             app.ctx.retention_task = asyncio.ensure_future(
-                purge.purge_periodically(hours * 3600))
+                retention.purge_periodically(hours * 3600))
 
     @app.listener("before_server_stop")
     async def _stop_retention(app: Sanic, _loop: Any) -> None:

@@ -9,7 +9,7 @@ A message that only tries to give contact details that are not valid (a foreign 
 not look valid instead of an unrelated answer. A message DIET calls give_contact that holds
 no contact-like text at all becomes nlu_fallback. Anything else is left alone.
 
-The detection itself is plain Python in bot.handoff_store (the action that saves the
+The detection itself is plain Python in bot/contact.py (the action that saves the
 contact uses the same functions without importing Rasa).
 """
 from __future__ import annotations
@@ -23,7 +23,7 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import ENTITIES, INTENT
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.handoff_store import contact_message
+from bot.contact import contact_message
 from bot.nlu.contact_mask import as_typed
 
 INTENT_NAME = "give_contact"

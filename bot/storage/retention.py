@@ -21,7 +21,7 @@ from datetime import timedelta
 from typing import Any, Callable, Optional
 
 from bot import settings
-from bot.conversations import ConversationStore, ConversationStoreError
+from bot.storage.conversations import ConversationStore, ConversationStoreError
 
 SECONDS_PER_DAY = 86400
 DEFAULT_EVERY_HOURS = 6.0
@@ -53,14 +53,14 @@ def purge_conversations(days: int, now: Optional[float] = None,
 
 
 def purge_handoffs(days: int) -> Optional[int]:
-    """Delete handled handoff requests older than `days` through bot.handoff_store.
+    """Delete handled handoff requests older than `days` through bot.storage.handoff_store.
 
     Uses the module's `purge_handled(older_than)` if it has one, else the default store's
     method of that name. None when the project has no handoff store.
     """
-    if importlib.util.find_spec("bot.handoff_store") is None:
+    if importlib.util.find_spec("bot.storage.handoff_store") is None:
         return None
-    handoff_store = importlib.import_module("bot.handoff_store")
+    handoff_store = importlib.import_module("bot.storage.handoff_store")
     purge: Optional[Callable[[timedelta], Any]] = getattr(handoff_store, "purge_handled", None)
     if purge is None and hasattr(handoff_store, "default_store"):
         purge = handoff_store.default_store().purge_handled

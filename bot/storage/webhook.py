@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from bot.handoff_store import HandoffRequest
+from bot.storage.handoff_store import HandoffRequest
 
 logger = logging.getLogger(__name__)
 

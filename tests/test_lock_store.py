@@ -19,7 +19,7 @@ import pytest
 from rasa.core.lock_store import LockStore
 from rasa.utils.endpoints import read_endpoint_config
 
-from bot.lock_store import AtomicRedisLockStore
+from bot.rasa.lock_store import AtomicRedisLockStore
 from bot.paths import PROJECT_ROOT
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/1")

@@ -80,7 +80,7 @@ def endpoints(request, tmp_path: Path, monkeypatch) -> Iterator[Path]:
 
     file = tmp_path / "endpoints.yml"
     file.write_text(yaml.safe_dump({"tracker_store": {
-        "type": "bot.tracker_store.RedactingSQLTrackerStore", **section}}))
+        "type": "bot.rasa.tracker_store.RedactingSQLTrackerStore", **section}}))
     monkeypatch.setenv("RASA_ENDPOINTS", str(file))
     yield file
     if cleanup:
@@ -93,7 +93,7 @@ def _write_conversations(conversations: Dict[str, List[float]]) -> None:
     from rasa.shared.core.events import UserUttered
     from rasa.shared.core.trackers import DialogueStateTracker
 
-    from bot.tracker_store import RedactingSQLTrackerStore
+    from bot.rasa.tracker_store import RedactingSQLTrackerStore
 
     config = tracker_store_config()
     assert config is not None
@@ -263,7 +263,7 @@ def test_the_edge_purges_by_itself_on_a_schedule(tmp_path: Path, monkeypatch) ->
     deletes what is past the limit and keeps going after a failed round."""
     file = tmp_path / "endpoints.yml"
     file.write_text(yaml.safe_dump({"tracker_store": {
-        "type": "bot.tracker_store.RedactingSQLTrackerStore", "dialect": "sqlite",
+        "type": "bot.rasa.tracker_store.RedactingSQLTrackerStore", "dialect": "sqlite",
         "db": str(tmp_path / "tracker.db")}}))
     monkeypatch.setenv("RASA_ENDPOINTS", str(file))
     days = int(settings.load()["privacy"]["retention_days"])

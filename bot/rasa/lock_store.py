@@ -11,7 +11,7 @@ answered but never stored.
 `AtomicRedisLockStore` keeps Rasa's ticket lock (first come, first served; expired tickets
 dropped) and makes each read-change-write a Redis transaction (WATCH/MULTI/EXEC, retried
 when another server changed the lock in between). Use it in the endpoints file as
-`type: bot.lock_store.AtomicRedisLockStore` with the same keys as Rasa's `redis` type.
+`type: bot.rasa.lock_store.AtomicRedisLockStore` with the same keys as Rasa's `redis` type.
 """
 from __future__ import annotations
 

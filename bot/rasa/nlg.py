@@ -3,7 +3,7 @@
 Rasa's templated generator fills placeholders from slots only. Keeping phone numbers and
 hours in slots would copy them into every stored conversation; instead this generator adds
 the rendered settings (bot.settings.placeholders) to the values Rasa interpolates.
-Configured in endpoints.yml as `nlg: type: bot.nlg.SettingsNLG`.
+Configured in endpoints.yml as `nlg: type: bot.rasa.nlg.SettingsNLG`.
 """
 from __future__ import annotations
 
@@ -14,12 +14,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
-from bot import logging_policy, rasa_patches, settings
-
-# Loaded by Rasa at start (endpoints.yml names this module): redact every log record in the
-# Rasa process, and validate action replies with one cached validator (bot/rasa_patches.py).
-logging_policy.install()
-rasa_patches.apply()
+from bot import settings
 
 
 class SettingsNLG(TemplatedNaturalLanguageGenerator):

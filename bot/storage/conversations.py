@@ -28,7 +28,7 @@ logger = logging.getLogger(__name__)
 
 EVENTS_TABLE = "events"
 # Tracker store types that keep events in Rasa's SQL table.
-SQL_STORE_TYPES = {"sql", "bot.tracker_store.redactingsqltrackerstore"}
+SQL_STORE_TYPES = {"sql", "bot.rasa.tracker_store.redactingsqltrackerstore"}
 _ENV_REFERENCE = re.compile(r"\$\{([^}]*)\}")
 
 

@@ -9,8 +9,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence
 
-RETRIEVAL_INTENTS = ("assessment", "safety_plan", "fgc", "service", "about")
-FALLBACK = "nlu_fallback"
+from bot.intents import FALLBACK, RETRIEVAL_INTENTS
 # After a FallbackClassifier fallback, offer FAQ options only when the best intent is a FAQ
 # topic with at least this confidence; below it the message is too far from anything known.
 OPTION_FLOOR = 0.25

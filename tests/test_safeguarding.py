@@ -1,4 +1,5 @@
-"""Safeguarding: crisis messages get their emergency route first (bot/nlu/safeguarding.py).
+"""Safeguarding: crisis messages get their emergency route first (bot/nlu/safeguarding.py,
+patterns compiled and matched by bot/nlu/crisis_patterns.py).
 
 Three layers of tests:
 1. the pattern matcher and the decision rule as plain functions (no model needed);
@@ -19,6 +20,8 @@ from typing import Any, Callable, Dict, List
 import pytest
 import yaml
 
+from bot.intents import CRISIS_INTENTS
+from bot.nlu import crisis_patterns as cp
 from bot.nlu import safeguarding as sg
 from bot.paths import PROJECT_ROOT
 
@@ -37,7 +40,7 @@ def safe_set() -> Dict[str, List[str]]:
 
 
 def category(text: str) -> str | None:
-    return sg.match_text(text).category
+    return cp.match_text(text).category
 
 
 # --- 1. The matcher, without Rasa ----------------------------------------------------------
@@ -47,8 +50,8 @@ def test_the_categories_are_the_domains_crisis_intents():
     """Each crisis intent in domain.yml has rules, a place in the priority and a response."""
     domain = yaml.safe_load(DOMAIN.read_text(encoding="utf-8"))
     intents = {i for i in domain["intents"] if str(i).startswith("crisis_")}
-    patterns = sg.default_patterns()
-    assert intents == set(sg.CRISIS_INTENTS) == set(patterns.priority)
+    patterns = cp.default_patterns()
+    assert intents == set(CRISIS_INTENTS) == set(patterns.priority)
     assert intents == {rule.category for rule in patterns.rules}
     for intent in intents:
         assert f"utter_{intent}" in domain["responses"]
@@ -128,7 +131,7 @@ def test_harmless_uses_do_not_fire(text: str):
     ("i've been watching things involving kids", "crisis_own_thoughts"),
 ])
 def test_cues_let_the_classifier_speak(text: str, category: str):
-    assert category in sg.match_text(text).cued
+    assert category in cp.match_text(text).cued
 
 
 @pytest.mark.parametrize("text, category", [
@@ -140,19 +143,19 @@ def test_cues_let_the_classifier_speak(text: str, category: str):
     ("what if he still has urges to look at images", "crisis_own_thoughts"),
 ])
 def test_everyday_forum_words_are_not_cues(text: str, category: str):
-    assert category not in sg.match_text(text).cued
+    assert category not in cp.match_text(text).cued
 
 
 def test_a_negation_removes_only_what_it_negates():
-    negated = sg.match_text("I'm not suicidal, just tired")
+    negated = cp.match_text("I'm not suicidal, just tired")
     assert negated.category is None
     assert "crisis_suicidal/suicide_words" in negated.excluded
     assert "crisis_suicidal" in negated.vetoed
-    both = sg.match_text("I'm not suicidal but he has a knife and he's drunk")
+    both = cp.match_text("I'm not suicidal but he has a knife and he's drunk")
     assert both.category == "crisis_immediate_danger"
-    assert sg.match_text("I'm not coping at all").category == "crisis_suicidal"
-    assert sg.match_text("there's no immediate danger now").category is None
-    assert sg.match_text("the kids are in danger").category == "crisis_immediate_danger"
+    assert cp.match_text("I'm not coping at all").category == "crisis_suicidal"
+    assert cp.match_text("there's no immediate danger now").category is None
+    assert cp.match_text("the kids are in danger").category == "crisis_immediate_danger"
 
 
 def test_a_crisis_in_the_middle_of_a_long_message_fires():
@@ -164,10 +167,10 @@ def test_a_crisis_in_the_middle_of_a_long_message_fires():
 
 
 def test_priority_puts_the_most_urgent_answer_first():
-    overdose = sg.match_text("he wants to die and has taken an overdose")
+    overdose = cp.match_text("he wants to die and has taken an overdose")
     assert overdose.category == "crisis_immediate_danger"
     assert "crisis_suicidal" in overdose.categories
-    young = sg.match_text("im 14 and i want to kill myself")
+    young = cp.match_text("im 14 and i want to kill myself")
     assert young.category == "crisis_young_person"
     assert young.categories[:2] == ("crisis_young_person", "crisis_suicidal")
 
@@ -176,8 +179,8 @@ def test_every_pattern_word_can_match_a_token():
     """A word the tokenizer splits ("can't", "step-dad") or a lemma no token has ("ds" ->
     "d") would silently never match: every literal must be one token, and every lemma a
     lemma the pipeline produces (or an inflection whose lemma is in the same set)."""
-    nlp = sg.project_nlp()
-    patterns = sg.default_patterns()
+    nlp = cp.project_nlp()
+    patterns = cp.default_patterns()
     dead = set()
     for group in list(patterns.rules) + list(patterns.exclusions) + list(patterns.cues):
         for pattern in group.patterns:
@@ -201,12 +204,12 @@ def test_every_pattern_word_can_match_a_token():
 
 def test_the_notation_compiles_to_matcher_patterns():
     lists = {"kid": ("child", "kid")}
-    assert sg.compile_pattern("@hit|punch _{0,2} me", lists) == [
+    assert cp.compile_pattern("@hit|punch _{0,2} me", lists) == [
         ({"LEMMA": {"IN": ["hit", "punch"]}}, {"OP": "{0,2}"}, {"LOWER": "me"})]
-    assert sg.compile_pattern("!he|$kid? re:^1[0-7]$", lists) == [
+    assert cp.compile_pattern("!he|$kid? re:^1[0-7]$", lists) == [
         ({"LOWER": {"NOT_IN": ["he", "child", "kid"]}, "OP": "?"},
          {"LOWER": {"REGEX": "^1[0-7]$"}})]
-    assert sg.compile_pattern("( no one / nobody ) cares", lists) == [
+    assert cp.compile_pattern("( no one / nobody ) cares", lists) == [
         ({"LOWER": "no"}, {"LOWER": "one"}, {"LOWER": "cares"}),
         ({"LOWER": "nobody"}, {"LOWER": "cares"})]
 
@@ -221,8 +224,8 @@ def test_the_notation_compiles_to_matcher_patterns():
     "re:^1[0-7]$|$kid",      # a list inside a regular expression
 ])
 def test_bad_notation_is_refused(bad: str):
-    with pytest.raises(sg.PatternsError):
-        sg.compile_pattern(bad, {})
+    with pytest.raises(cp.PatternsError):
+        cp.compile_pattern(bad, {})
 
 
 # --- The decision rule (DIET's ranking + the patterns), without Rasa ------------------------
@@ -233,22 +236,22 @@ def _parse(intent: str, confidence: float, ranking: Dict[str, float]) -> Dict[st
             "intent_ranking": [{"name": n, "confidence": c} for n, c in ranking.items()]}
 
 
-NO_MATCH = sg.PatternResult(category=None, rule=None)
+NO_MATCH = cp.PatternResult(category=None, rule=None)
 
 
-def cued(*categories: str) -> sg.PatternResult:
+def cued(*categories: str) -> cp.PatternResult:
     """No pattern matched, but the message has cues of these categories."""
-    return sg.PatternResult(category=None, rule=None, cued=categories)
+    return cp.PatternResult(category=None, rule=None, cued=categories)
 FLOORS = sg.SafeguardingOverride.get_default_config()
 
 
-def _decide(parse: Dict[str, Any], result: sg.PatternResult = NO_MATCH):
+def _decide(parse: Dict[str, Any], result: cp.PatternResult = NO_MATCH):
     return sg.decide(parse, result, FLOORS["fallback_floor"], FLOORS["confident_floor"])
 
 
 def test_a_pattern_overrides_any_intent_even_a_confident_faq():
     parse = _parse("safety_plan", 0.97, {"safety_plan": 0.97, "fgc": 0.02})
-    result = sg.PatternResult("crisis_suicidal", "crisis_suicidal/kill_self", ("crisis_suicidal",))
+    result = cp.PatternResult("crisis_suicidal", "crisis_suicidal/kill_self", ("crisis_suicidal",))
     decision = _decide(parse, result)
     assert (decision.action, decision.category, decision.matched_by) == (
         "fire", "crisis_suicidal", "pattern")
@@ -289,7 +292,7 @@ def test_the_classifiers_crisis_needs_a_cue_and_no_negation():
     assert (kept.action, kept.matched_by) == ("fire", "classifier")
     no_cue = _decide(parse, cued("crisis_immediate_danger"))
     assert (no_cue.action, no_cue.rule) == ("veto", "no_cue")
-    vetoed = _decide(parse, sg.match_text("I'm not suicidal, just tired"))
+    vetoed = _decide(parse, cp.match_text("I'm not suicidal, just tired"))
     assert (vetoed.action, vetoed.rule) == ("veto", "negation")
     after = sg.apply_decision(parse, vetoed)
     assert after["intent"]["name"] == "nlu_fallback"
@@ -300,7 +303,7 @@ def test_the_output_names_rules_never_message_words():
     text = "my husband says he'll kill himself tonight, his name is Gareth"
     parse = _parse("nlu_fallback", 0.3, {"about": 0.3})
     parse["text"] = text
-    after = sg.apply_decision(parse, _decide(parse, sg.match_text(text)))
+    after = sg.apply_decision(parse, _decide(parse, cp.match_text(text)))
     output = json.dumps(after["safeguarding"]).lower()
     for word in ("husband", "gareth", "tonight", "himself"):
         assert word not in output
@@ -309,11 +312,11 @@ def test_the_output_names_rules_never_message_words():
 def test_the_component_overrides_a_message_with_or_without_a_spacy_doc():
     from rasa.shared.nlu.training_data.message import Message
 
-    component = sg.SafeguardingOverride(FLOORS, sg.default_patterns())
+    component = sg.SafeguardingOverride(FLOORS, cp.default_patterns())
     with_doc = Message(data={"text": "i can't cope anymore",
                              "intent": {"name": "nlu_fallback", "confidence": 0.5},
                              "intent_ranking": []})
-    with_doc.set(sg.SPACY_DOC_KEY, sg.make_doc("i can't cope anymore"))
+    with_doc.set(sg.SPACY_DOC_KEY, cp.make_doc("i can't cope anymore"))
     without_doc = Message(data={"text": "IM 14 and scared",
                                 "intent": {"name": "greet", "confidence": 0.9},
                                 "intent_ranking": []})
@@ -338,12 +341,12 @@ def _create(patterns_file: Path) -> sg.SafeguardingOverride:
 
 
 def test_the_component_loads_the_projects_patterns():
-    component = _create(sg.PATTERNS_FILE)
-    assert len(component.patterns.rules) >= len(sg.CRISIS_INTENTS)
+    component = _create(cp.PATTERNS_FILE)
+    assert len(component.patterns.rules) >= len(CRISIS_INTENTS)
 
 
 def test_a_missing_patterns_file_stops_the_component(tmp_path):
-    with pytest.raises(sg.PatternsError, match="not found"):
+    with pytest.raises(cp.PatternsError, match="not found"):
         _create(tmp_path / "nowhere.yml")
 
 
@@ -356,22 +359,22 @@ def test_a_missing_patterns_file_stops_the_component(tmp_path):
     lambda text: "just a sentence\n",
 ])
 def test_a_broken_patterns_file_stops_the_component(tmp_path, breakage: Callable[[str], str]):
-    original = sg.PATTERNS_FILE.read_text(encoding="utf-8")
+    original = cp.PATTERNS_FILE.read_text(encoding="utf-8")
     broken = breakage(original)
     assert broken != original
     path = tmp_path / "patterns.yml"
     path.write_text(broken, encoding="utf-8")
-    with pytest.raises(sg.PatternsError):
+    with pytest.raises(cp.PatternsError):
         _create(path)
 
 
 def test_a_pattern_spacy_rejects_stops_the_component(tmp_path):
-    text = sg.PATTERNS_FILE.read_text(encoding="utf-8").replace(
+    text = cp.PATTERNS_FILE.read_text(encoding="utf-8").replace(
         "  harm_happening_now:\n",
         "  harm_happening_now:\n      - [{LOWER: hit, OP: '%'}]\n", 1)
     path = tmp_path / "patterns.yml"
     path.write_text(text, encoding="utf-8")
-    with pytest.raises(sg.PatternsError, match="spaCy"):
+    with pytest.raises(cp.PatternsError, match="spaCy"):
         _create(path)
 
 
@@ -386,7 +389,7 @@ def parse(nlu):
 
 def test_the_test_sets_are_big_enough():
     sets = crisis_set()
-    assert set(sets) == set(sg.CRISIS_INTENTS)
+    assert set(sets) == set(CRISIS_INTENTS)
     assert all(len(messages) >= 30 for messages in sets.values())
     assert sum(len(messages) for messages in safe_set().values()) >= 120
 
@@ -425,7 +428,7 @@ def test_precision_on_the_safe_set(parse):
             total += 1
             result = parse(text)
             predicted = result["intent"]["name"]
-            if predicted in sg.CRISIS_INTENTS:
+            if predicted in CRISIS_INTENTS:
                 matched_by = (result.get("safeguarding") or {}).get("matched_by")
                 categories[predicted] += 1
                 alarms.append(f"  [{group}] {predicted} ({matched_by}): {text!r}")

@@ -16,18 +16,15 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Text
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import ENTITIES, INTENT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.contact import contact_message
+from bot.intents import FALLBACK, GIVE_CONTACT
+from bot.nlu.component import StatelessComponent
 from bot.nlu.contact_mask import as_typed
 
-INTENT_NAME = "give_contact"
-FALLBACK_INTENT = "nlu_fallback"
 ENTITY_NAME = "contact"
 
 
@@ -46,17 +43,8 @@ def contact_entities(text: str) -> List[Dict[str, Any]] | None:
 @DefaultV1Recipe.register(
     [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False
 )
-class ContactDetector(GraphComponent):
+class ContactDetector(StatelessComponent):
     """Sets intent give_contact when a message is mainly contact details."""
-
-    @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
-        return {}
-
-    @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage,
-               resource: Resource, execution_context: ExecutionContext) -> "ContactDetector":
-        return cls()
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
@@ -65,13 +53,13 @@ class ContactDetector(GraphComponent):
                 continue
             entities = contact_entities(text)
             if entities is None:
-                if (message.get(INTENT) or {}).get("name") == INTENT_NAME:
+                if (message.get(INTENT) or {}).get("name") == GIVE_CONTACT:
                     # This component decides what gives contact details: DIET's guess from
                     # digits alone ("test 1 2 3") is not enough, so ask again instead.
-                    message.set(INTENT, {"name": FALLBACK_INTENT, "confidence": 0.0},
+                    message.set(INTENT, {"name": FALLBACK, "confidence": 0.0},
                                 add_to_output=True)
                 continue
-            message.set(INTENT, {"name": INTENT_NAME, "confidence": 1.0}, add_to_output=True)
+            message.set(INTENT, {"name": GIVE_CONTACT, "confidence": 1.0}, add_to_output=True)
             message.set(ENTITIES, list(message.get(ENTITIES) or []) + entities,
                         add_to_output=True)
         return messages

@@ -17,14 +17,12 @@ from __future__ import annotations
 import re
 from typing import Any, Dict, List, Text
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.nlu.component import StatelessComponent
 from bot.redact import redact
 
 AS_TYPED = "text_as_typed"
@@ -83,17 +81,8 @@ def as_typed(message: Message) -> Any:
 @DefaultV1Recipe.register(
     [DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False
 )
-class ContactMask(GraphComponent):
+class ContactMask(StatelessComponent):
     """Replaces the text later components read by the text without contact details."""
-
-    @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
-        return {}
-
-    @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage,
-               resource: Resource, execution_context: ExecutionContext) -> "ContactMask":
-        return cls()
 
     @staticmethod
     def _mask(message: Message) -> None:

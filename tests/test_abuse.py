@@ -28,8 +28,8 @@ from bot.edge.ratelimit import RateLimiter
 from bot.edge.sessions import ALWAYS_ALLOWED_PAYLOADS
 from tests.servers import BackgroundApp
 
-EDGE = settings.load()["edge"]
-MAX_CHARS = EDGE["max_message_chars"]
+EDGE = settings.load().edge
+MAX_CHARS = EDGE.max_message_chars
 MENU = "show me the menu"
 OFFERED = ["/choose_a", '/inform{"topic": "fgc"}']
 HOSTILE = [
@@ -239,7 +239,7 @@ def test_two_concurrent_sessions_never_see_each_others_messages(abuse_edge) -> N
 # Rate limits (real limits from bot/settings.yml) ------------------------------------------
 
 def test_a_session_over_its_limit_gets_429_and_a_kind_line(edge_app, fake_rasa) -> None:
-    limit = EDGE["rate_limit_per_minute"]
+    limit = EDGE.rate_limit_per_minute
     session = requests.post(f"{edge_app.url}/api/session", timeout=10).json()["session"]
     http = requests.Session()
     codes = [http.post(f"{edge_app.url}/api/message", timeout=10,
@@ -258,9 +258,9 @@ def test_one_address_opening_many_sessions_is_limited_too(edge_app, fake_rasa) -
     http = requests.Session()
     statuses = [http.post(f"{edge_app.url}/api/message", timeout=10,
                           json={"session": None, "text": f"hi {n}"}).status_code
-                for n in range(EDGE["rate_limit_per_minute"] * 6)]
+                for n in range(EDGE.rate_limit_per_minute * 6)]
     assert 429 in statuses
-    assert statuses.count(200) <= EDGE["rate_limit_per_minute"] * 5
+    assert statuses.count(200) <= EDGE.rate_limit_per_minute * 5
 
 
 def test_the_limiters_memory_is_bounded() -> None:

@@ -10,7 +10,6 @@ import json
 import uuid
 from datetime import date, datetime, timedelta
 from typing import Any, Dict, List, Optional
-from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
@@ -19,18 +18,18 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sanic import Sanic, response
 
-from actions.handoff import (ActionHandoff, ActionLeaveQuestion, ActionSaveContact,
-                             question_messages, transcript)
+from actions.handoff import ActionHandoff, ActionLeaveQuestion, ActionSaveContact
 from bot import hours, settings
+from bot.handoff import question_messages, transcript
 from bot.storage import webhook as handoff_webhook
 from bot.content.responses import render
 from bot.storage.handoff_store import HandoffStore
-from bot.settings import PROJECT_ROOT, parse_clock
+from bot.paths import PROJECT_ROOT
 from tests.servers import BackgroundApp, free_port
 
 S = settings.load()
-LONDON = ZoneInfo(S["organisation"]["timezone"])
-OPENS = parse_clock(S["adviceline"]["opens"])
+LONDON = S.organisation.zone
+OPENS = S.adviceline.hours.opens
 DOMAIN = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
 OPEN_NOW = datetime.combine(date(2025, 6, 4), OPENS, tzinfo=LONDON) + timedelta(hours=1)
 CLOSED_NOW = datetime(2025, 6, 6, 18, 0, tzinfo=LONDON)  # Friday evening
@@ -125,7 +124,7 @@ def test_handoff_when_asked_while_the_adviceline_is_open():
 def test_handoff_when_not_covered_out_of_hours(intent):
     state = tracker([user("can I get legal aid", intent)])
     events, messages = run(ActionHandoff(clock=lambda: CLOSED_NOW), state)
-    line = hours.adviceline_hours(S)
+    line = S.adviceline.hours
     expected_words = hours.say_when(hours.next_opening(line, CLOSED_NOW), CLOSED_NOW, LONDON)
     assert expected_words.startswith("on Monday at")
     assert events == [SlotSet("adviceline_open", False), SlotSet("webchat_open", False),

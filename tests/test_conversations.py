@@ -26,7 +26,7 @@ def test_rasa_http_api_is_off(stack):
 def test_out_of_scope_hands_off_with_the_configured_adviceline(stack):
     reply = stack.rasa(_sender(), "can I get legal aid for a solicitor")
     text = " ".join(m.get("text", "") for m in reply)
-    assert settings.load()["adviceline"]["phone"] in text
+    assert settings.load().adviceline.phone in text
 
 
 def test_widget_session_opens_with_the_welcome(stack):

@@ -65,7 +65,7 @@ def test_bad_bodies_get_400(edge_app):
 
 def test_too_long_gets_413_and_a_kind_line(edge_app, fake_rasa):
     sid = _session(edge_app)
-    limit = settings.load()["edge"]["max_message_chars"]
+    limit = settings.load().edge.max_message_chars
     reply = requests.post(f"{edge_app.url}/api/message",
                           json={"session": sid, "text": "a" * (limit + 1)}, timeout=10)
     assert reply.status_code == 413
@@ -79,7 +79,7 @@ def test_rasa_down_gets_an_apology_with_the_adviceline(edge_app, fake_rasa):
     reply = requests.post(f"{edge_app.url}/api/message", json={"session": sid, "text": "hi"}, timeout=10)
     assert reply.status_code == 503
     text = reply.json()["messages"][0]["text"]
-    assert settings.load()["adviceline"]["phone"] in text
+    assert settings.load().adviceline.phone in text
     assert "Traceback" not in reply.text
     assert requests.get(f"{edge_app.url}/healthz", timeout=10).status_code == 503
 
@@ -90,7 +90,7 @@ def test_widget_is_served_with_the_configured_exit_url(edge_app):
     script = requests.get(f"{edge_app.url}/widget.js", timeout=10)
     assert script.status_code == 200
     assert script.headers["content-type"].startswith("text/javascript")
-    assert script.text == widget_script(settings.load()["edge"]["exit_url"])
+    assert script.text == widget_script(settings.load().edge.exit_url)
     assert "__FORUM_ASSISTANT_EXIT_URL__" not in script.text
 
 

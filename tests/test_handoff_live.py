@@ -52,7 +52,7 @@ def _texts(messages: List[Dict[str, Any]]) -> List[str]:
 def _handoff_texts(messages: List[Dict[str, Any]], before: datetime, after: datetime) -> None:
     """The four handoff messages, for the opening hours at the time of the message."""
     texts = _texts(messages)
-    phone = settings.load()["adviceline"]["phone"]
+    phone = settings.load().adviceline.phone
     assert any(phone in text for text in texts), texts
     candidates = []
     for moment in (before, after):   # the hours may change between the two clocks

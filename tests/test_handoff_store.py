@@ -20,7 +20,7 @@ from bot.redact import redact
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL",
                               "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
-LENGTH = settings.load()["handoff"]["reference_length"]
+LENGTH = settings.load().handoff.reference_length
 QUESTION = ("My partner was arrested. Can I get legal aid? Email me at jo.bloggs@example.com "
             "or call 07700 900123, we live at SW1A 1AA.")
 

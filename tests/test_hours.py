@@ -6,23 +6,21 @@ checks first so that a change of days fails with a clear message.
 """
 from __future__ import annotations
 
-import copy
 from datetime import date, datetime, timedelta, timezone
-from zoneinfo import ZoneInfo
 
 import holidays
 import pytest
 from hypothesis import given, settings as hypothesis_settings, strategies as st
 
 from bot import hours, settings
-from bot.settings import WEEKDAYS, parse_clock, say_clock
+from bot.hours import WEEKDAYS, say_clock
 
 S = settings.load()
-LONDON = ZoneInfo(S["organisation"]["timezone"])
-OPENS = parse_clock(S["adviceline"]["opens"])
-CLOSES = parse_clock(S["adviceline"]["closes"])
+LONDON = S.organisation.zone
+LINE = S.adviceline.hours
+OPENS = LINE.opens
+CLOSES = LINE.closes
 AT = say_clock(OPENS)  # "9:30am"
-LINE = hours.adviceline_hours(S)
 UTC = timezone.utc
 
 
@@ -41,10 +39,10 @@ def words(now: datetime) -> str:
 
 
 def test_settings_describe_a_weekday_adviceline():
-    assert S["adviceline"]["days"] == WEEKDAYS[:5], (
+    assert LINE.days == WEEKDAYS[:5], (
         "these tests assume a Monday-to-Friday adviceline; update them with the new days")
-    assert S["adviceline"]["closed_on_bank_holidays"] is True
-    assert S["organisation"]["timezone"] == "Europe/London"
+    assert LINE.closed_on_bank_holidays is True
+    assert S.organisation.timezone == "Europe/London"
 
 
 # --- A week ------------------------------------------------------------------------------
@@ -209,18 +207,19 @@ def test_next_opening_is_the_first_open_minute_after_now(now):
 
 # --- Webchat ---------------------------------------------------------------------------------
 def test_webchat_is_never_open_without_confirmed_hours():
-    assert S["webchat"]["confirmed_hours"] is None
-    assert hours.webchat_hours(S) is None
+    assert settings.load_raw()["webchat"]["confirmed_hours"] is None
+    assert S.webchat.hours is None
     start = local(2025, 6, 2, 0, 0)
     for step in range(7 * 48):  # every half hour of a week
         assert hours.status(start + timedelta(minutes=30 * step), S)["webchat_open"] is False
 
 
 def test_webchat_with_confirmed_hours():
-    confirmed = copy.deepcopy(S)
-    confirmed["webchat"]["confirmed_hours"] = {"opens": "13:00", "closes": "16:00"}
-    chat = hours.webchat_hours(confirmed)
-    days = {WEEKDAYS.index(d) for d in S["webchat"]["days"]}
+    raw = settings.load_raw()
+    raw["webchat"]["confirmed_hours"] = {"opens": "13:00", "closes": "16:00"}
+    chat = settings.parse(raw).webchat.hours
+    assert chat is not None
+    days = {WEEKDAYS.index(d) for d in S.webchat.days}
     monday = date(2025, 6, 2)
     for offset in range(7):
         day = monday + timedelta(days=offset)

@@ -135,7 +135,7 @@ def test_purge_command_deletes_only_what_is_older_than_the_limit(endpoints: Path
 
 
 def test_purge_defaults_to_the_configured_retention(endpoints: Path) -> None:
-    days = int(settings.load()["privacy"]["retention_days"])
+    days = settings.load().privacy.retention_days
     now = time.time()
     _write_conversations({"past_limit": [now - (days + 1) * DAY],
                           "within_limit": [now - (days - 1) * DAY]})
@@ -266,7 +266,7 @@ def test_the_edge_purges_by_itself_on_a_schedule(tmp_path: Path, monkeypatch) ->
         "type": "bot.rasa.tracker_store.RedactingSQLTrackerStore", "dialect": "sqlite",
         "db": str(tmp_path / "tracker.db")}}))
     monkeypatch.setenv("RASA_ENDPOINTS", str(file))
-    days = int(settings.load()["privacy"]["retention_days"])
+    days = settings.load().privacy.retention_days
     now = time.time()
     _write_conversations({"stale": [now - (days + 2) * DAY], "fresh": [now]})
     rounds: List[int] = []

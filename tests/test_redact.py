@@ -117,7 +117,7 @@ def test_bot_events_keep_the_charitys_own_numbers() -> None:
         text = render(name, values)["text"]
         event = {"event": "bot", "text": text, "data": {}}
         assert redact_event(copy.deepcopy(event)) == event
-    phone = settings.load()["adviceline"]["phone"]
+    phone = settings.load().adviceline.phone
     assert phone in render("utter_edge_unavailable", values)["text"]
 
 

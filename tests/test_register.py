@@ -18,6 +18,7 @@ import pytest
 import yaml
 
 from bot import settings
+from bot.paths import PROJECT_ROOT
 from bot.__main__ import main as bot_main
 from bot.content import cli
 from bot.content import register as reg
@@ -76,7 +77,7 @@ def test_crisis_and_handoff_lines_rest_on_e_and_handing_off() -> None:
 
 
 def test_make_test_runs_the_check() -> None:
-    makefile = (settings.PROJECT_ROOT / "Makefile").read_text(encoding="utf-8")
+    makefile = (PROJECT_ROOT / "Makefile").read_text(encoding="utf-8")
     assert "-m bot content check" in makefile
 
 

@@ -15,7 +15,7 @@ from bot.edge import security
 from bot.edge.app import TEMPLATES, create_app
 from tests.servers import BackgroundApp
 
-ALLOWED = settings.load()["edge"]["allowed_origins"]
+ALLOWED = list(settings.load().edge.allowed_origins)
 EVIL = "https://attacker.example"
 
 
@@ -150,8 +150,8 @@ def test_non_api_paths_get_no_cors_headers(edge) -> None:
 
 
 def test_allowed_origins_merge_settings_and_environment() -> None:
-    config = {"edge": {"allowed_origins": ["http://127.0.0.1:8000"]}}
-    origins = security.allowed_origins(config, env={"FORUM_ORIGINS": "https://A.example/, ,bogus"})
+    origins = security.allowed_origins(["http://127.0.0.1:8000"],
+                                       env={"FORUM_ORIGINS": "https://A.example/, ,bogus"})
     assert origins == frozenset({"http://127.0.0.1:8000", "https://a.example"})
 
 

@@ -18,6 +18,7 @@ from sanic.exceptions import SanicException
 from sanic.request import Request
 
 from bot import settings as settings_module
+from bot.settings import Settings
 from bot.content.responses import render
 from bot.edge import inbox, security
 from bot.edge.inputs import clean_text, to_widget_messages
@@ -39,24 +40,24 @@ def widget_script(exit_url: str) -> str:
     return source.replace(EXIT_URL_TOKEN, json.dumps(exit_url))
 
 
-def create_app(config: Optional[Dict[str, Any]] = None, rasa: Optional[RasaClient] = None,
+def create_app(config: Optional[Settings] = None, rasa: Optional[RasaClient] = None,
                name: str = "forum_edge") -> Sanic:
     """Build the app. `config` defaults to bot/settings.yml; `rasa` to the loopback client."""
     config = config or settings_module.load()
-    edge = config["edge"]
+    edge = config.edge
     app = Sanic(name)
     app.config.FALLBACK_ERROR_FORMAT = "json"
     app.config.REQUEST_MAX_SIZE = 64 * 1024
     app.ctx.config = config
     app.ctx.values = settings_module.placeholders(config)
-    app.ctx.rasa = rasa or RasaClient(os.environ.get("RASA_URL", edge["rasa_url"]),
-                                      os.environ.get("ACTIONS_URL", edge["actions_url"]))
+    app.ctx.rasa = rasa or RasaClient(os.environ.get("RASA_URL", edge.rasa_url),
+                                      os.environ.get("ACTIONS_URL", edge.actions_url))
     app.ctx.sessions = SessionRegistry(
-        idle_seconds=60 * config["privacy"]["session_expiry_minutes"]
+        idle_seconds=60 * config.privacy.session_expiry_minutes
     )
-    app.ctx.per_session = RateLimiter(edge["rate_limit_per_minute"])
+    app.ctx.per_session = RateLimiter(edge.rate_limit_per_minute)
     # A client address may carry several people (a shared connection): allow more.
-    app.ctx.per_address = RateLimiter(edge["rate_limit_per_minute"] * 5)
+    app.ctx.per_address = RateLimiter(edge.rate_limit_per_minute * 5)
     # Replaced by inbox.register with a store-backed counter (counts only, never text).
     app.ctx.on_crisis = lambda category: None
     # Deletes a conversation's stored events; replaced by security.install.
@@ -94,7 +95,7 @@ def create_app(config: Optional[Dict[str, Any]] = None, rasa: Optional[RasaClien
     async def index(_request: Request) -> response.HTTPResponse:
         return await response.file(TEMPLATES / "forum.html", mime_type="text/html; charset=utf-8")
 
-    script = widget_script(edge["exit_url"])
+    script = widget_script(edge.exit_url)
 
     @app.get("/widget.js")
     async def widget_js(_request: Request) -> response.HTTPResponse:
@@ -143,7 +144,7 @@ def create_app(config: Optional[Dict[str, Any]] = None, rasa: Optional[RasaClien
             outgoing = payload
         else:
             raw = text if payload is None else str(body.get("title") or "")
-            if len(raw) > edge["max_message_chars"]:
+            if len(raw) > edge.max_message_chars:
                 return response.json({"messages": [notice("utter_edge_too_long")]}, status=413)
             outgoing = clean_text(raw)
             if not outgoing:

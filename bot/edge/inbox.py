@@ -31,6 +31,7 @@ from sanic import Sanic, response
 from sanic.request import Request
 
 from bot.edge.ratelimit import RateLimiter
+from bot.settings import Settings
 from bot.storage.handoff_store import HandoffStore, default_store, normalise_reference
 
 logger = logging.getLogger(__name__)
@@ -147,10 +148,10 @@ def crisis_counter(store: Callable[[], HandoffStore], zone: ZoneInfo) -> Callabl
     return on_crisis
 
 
-def register(app: Sanic, config: Dict[str, Any],
+def register(app: Sanic, config: Settings,
              store_factory: Callable[[], HandoffStore] = default_store) -> None:
     """Add the crisis counter always, and the /adviser routes when ADVISER_SECRET is set."""
-    zone = ZoneInfo(config["organisation"]["timezone"])
+    zone = config.organisation.zone
     store = _Store(store_factory)
     app.ctx.on_crisis = crisis_counter(store, zone)
     secret = configured_secret()

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from typing import Any, Dict, FrozenSet, Iterable, Optional
+from typing import Any, Dict, FrozenSet, Iterable, Mapping, Optional
 from urllib.parse import urlsplit
 
 from sanic import Sanic, response
@@ -26,6 +26,7 @@ from sanic.request import Request
 from sanic.response import BaseHTTPResponse
 
 from bot import logging_policy
+from bot.settings import Settings
 from bot.storage import retention
 from bot.storage.conversations import ConversationStore
 
@@ -66,11 +67,11 @@ def normalise_origin(origin: str) -> Optional[str]:
     return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
 
 
-def allowed_origins(config: Dict[str, Any], env: Optional[Dict[str, str]] = None) -> FrozenSet[str]:
+def allowed_origins(configured: Iterable[str],
+                    env: Optional[Mapping[str, str]] = None) -> FrozenSet[str]:
     """The configured origins plus FORUM_ORIGINS (comma-separated), normalised."""
     env = os.environ if env is None else env
-    listed: Iterable[str] = list(config.get("edge", {}).get("allowed_origins") or [])
-    listed = [*listed, *env.get("FORUM_ORIGINS", "").split(",")]
+    listed = [*configured, *env.get("FORUM_ORIGINS", "").split(",")]
     return frozenset(o for o in (normalise_origin(item) for item in listed if item.strip()) if o)
 
 
@@ -86,10 +87,10 @@ def _cors_headers(origin: str) -> Dict[str, str]:
     return {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
 
 
-def install(app: Sanic, config: Dict[str, Any]) -> None:
+def install(app: Sanic, config: Settings) -> None:
     """Add security headers and CORS, and wire conversation deletion to the tracker store."""
     logging_policy.install()
-    origins = allowed_origins(config)
+    origins = allowed_origins(config.edge.allowed_origins)
     app.ctx.allowed_origins = origins
 
     @app.on_request

@@ -287,5 +287,5 @@ def default_store() -> HandoffStore:
     """The process's store: HANDOFF_DB_URL, else var/handoff.db (one per URL, reused)."""
     from bot import settings
 
-    length = int(settings.load()["handoff"].get("reference_length", DEFAULT_REFERENCE_LENGTH))
+    length = settings.load().handoff.reference_length
     return _store_for(os.environ.get(ENV_URL) or DEFAULT_URL, length)

@@ -36,7 +36,7 @@ def retention_days(override: Optional[int] = None) -> int:
     """The limit in days: the command-line value, else the configured one."""
     if override is not None:
         return override
-    return int(settings.load()["privacy"]["retention_days"])
+    return settings.load().privacy.retention_days
 
 
 def purge_conversations(days: int, now: Optional[float] = None,

@@ -7,7 +7,7 @@ and fails the test. CSP violations and script errors fail the test too.
 """
 from __future__ import annotations
 
-import copy
+import dataclasses
 import json
 import re
 import sqlite3
@@ -58,7 +58,7 @@ class Tab:
 
     def __init__(self, driver: Any, profile: Path, base_url: str, **options: Any) -> None:
         self.base_url = base_url
-        self.exit_urls: Set[str] = {settings.load()["edge"]["exit_url"]}
+        self.exit_urls: Set[str] = {settings.load().edge.exit_url}
         self.exit_hits: List[str] = []
         self.exit_states: List[Dict[str, Any]] = []
         self.outside: List[str] = []
@@ -292,8 +292,9 @@ def forum_embed(stack: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Tuple[F
     from tests.servers import BackgroundApp
 
     forum = ForumSite()
-    config = copy.deepcopy(settings.load())
-    config["edge"]["allowed_origins"] = [forum.origin]
+    defaults = settings.load()
+    config = dataclasses.replace(
+        defaults, edge=dataclasses.replace(defaults.edge, allowed_origins=(forum.origin,)))
     # Clearing a conversation deletes it from the stack's own tracker store.
     monkeypatch.setenv("RASA_ENDPOINTS", str(stack.endpoints_file))
     app = create_app(config, rasa=RasaClient(stack.rasa_url, stack.actions_url),

@@ -27,7 +27,7 @@ ANSWER = "utter_fgc/what_is"
 FOLLOW_UP = (0, "utter_fgc/request")  # the answer's first quick reply, and what it leads to
 SIZE_BUDGET = 30 * 1024
 ALLOWED_SCHEMES = {"http", "https", "tel", "mailto"}
-EXIT_URL = settings.load()["edge"]["exit_url"]
+EXIT_URL = settings.load().edge.exit_url
 
 
 def text_of(name: str) -> str:
@@ -141,7 +141,7 @@ def test_talk_to_an_adviser_is_always_there_and_reaches_the_handoff(tab: Tab) ->
     with tab.page.expect_request(lambda r: urlsplit(r.url).path == "/api/message") as sent:
         button.click()
     assert sent.value.post_data_json["payload"] == "/request_human"
-    wait_text(tab.log, settings.load()["adviceline"]["phone"])
+    wait_text(tab.log, settings.load().adviceline.phone)
 
 
 def test_conversation_survives_a_reload_and_clear_wipes_browser_and_server(tab: Tab, stack) -> None:
@@ -575,7 +575,7 @@ def test_a_too_long_message_gets_the_kind_line_and_its_text_back(tab: Tab) -> No
     tab.open_forum()
     tab.open_widget()
     wait_text(tab.log, text_of("utter_welcome"))
-    long_text = "word " * (settings.load()["edge"]["max_message_chars"] // 5 + 1)
+    long_text = "word " * (settings.load().edge.max_message_chars // 5 + 1)
     reply = tab.ask(long_text)
     assert reply["messages"] == [render("utter_edge_too_long")]
     wait_text(tab.log, text_of("utter_edge_too_long"))

@@ -17,7 +17,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Dict, Mapping, Optional, Tuple
+from typing import Any, Dict, Mapping, Optional, Tuple, Type, TypeVar, get_type_hints
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
@@ -26,6 +26,7 @@ import yaml
 from bot.hours import WEEKDAYS, Hours, parse_clock, say_days, say_hours
 
 DEFAULT_SETTINGS = Path(__file__).resolve().parent / "settings.yml"
+T = TypeVar("T")
 
 
 class SettingsError(ValueError):
@@ -54,6 +55,7 @@ class Webchat:
     hours: Optional[Hours]   # None while the charity has not confirmed exact hours
 
 
+# The sections below are read field by field, by name and type (`_plain`).
 @dataclass(frozen=True)
 class Forum:
     name: str
@@ -61,22 +63,22 @@ class Forum:
 
 @dataclass(frozen=True)
 class Handoff:
-    reply_time: str
+    reply_time: str          # what the parent is told after leaving a question
     reference_length: int
 
 
 @dataclass(frozen=True)
 class Privacy:
-    retention_days: int
+    retention_days: int      # conversations and handled requests older than this are purged
     session_expiry_minutes: int
 
 
 @dataclass(frozen=True)
 class Edge:
-    exit_url: str
-    allowed_origins: Tuple[str, ...]
+    exit_url: str            # where "Exit quickly" and Shift x3 send the browser
+    allowed_origins: Tuple[str, ...]  # may call the API from a browser (plus FORUM_ORIGINS)
     max_message_chars: int
-    rate_limit_per_minute: int
+    rate_limit_per_minute: int  # per session; a client address gets five times as many
     rasa_url: str
     actions_url: str
 
@@ -176,6 +178,19 @@ def _hours(section: _Section, clocks: _Section, organisation: Organisation) -> H
     return hours
 
 
+def _plain(root: _Section, name: str, kind: Type[T]) -> T:
+    """A section whose fields are plain values: each read by its name and annotated type."""
+    section = root.section(name)
+    values: Dict[str, Any] = {}
+    for field_name, annotation in get_type_hints(kind).items():
+        if annotation == Tuple[str, ...]:
+            values[field_name] = tuple(str(item) for item in section.get(field_name, list))
+        else:
+            values[field_name] = section.get(field_name, annotation)
+    section.done()
+    return kind(**values)
+
+
 @functools.lru_cache(maxsize=8)
 def _bank_holidays(country: str, subdiv: Optional[str]) -> Any:
     return holidays.country_holidays(country, subdiv=subdiv)
@@ -213,34 +228,16 @@ def parse(data: Mapping[str, Any]) -> Settings:
         if section is not None:
             section.done()
 
-    forum_section = root.section("forum")
-    forum = Forum(name=forum_section.get("name", str))
-    forum_section.done()
-    handoff_section = root.section("handoff")
-    handoff = Handoff(reply_time=handoff_section.get("reply_time", str),
-                      reference_length=handoff_section.get("reference_length", int))
-    handoff_section.done()
     crisis_section = root.section("crisis")
     crisis = MappingProxyType({str(key): str(crisis_section.get(str(key), (str, int)))
                                for key in list(crisis_section.data)})
     crisis_section.done()
-    privacy_section = root.section("privacy")
-    privacy = Privacy(retention_days=privacy_section.get("retention_days", int),
-                      session_expiry_minutes=privacy_section.get("session_expiry_minutes", int))
-    privacy_section.done()
-    edge_section = root.section("edge")
-    edge = Edge(
-        exit_url=edge_section.get("exit_url", str),
-        allowed_origins=tuple(str(o) for o in edge_section.get("allowed_origins", list)),
-        max_message_chars=edge_section.get("max_message_chars", int),
-        rate_limit_per_minute=edge_section.get("rate_limit_per_minute", int),
-        rasa_url=edge_section.get("rasa_url", str),
-        actions_url=edge_section.get("actions_url", str),
-    )
-    edge_section.done()
+    settings = Settings(
+        organisation=organisation, adviceline=adviceline, webchat=webchat, crisis=crisis,
+        forum=_plain(root, "forum", Forum), handoff=_plain(root, "handoff", Handoff),
+        privacy=_plain(root, "privacy", Privacy), edge=_plain(root, "edge", Edge))
     root.done()
-    return Settings(organisation=organisation, adviceline=adviceline, webchat=webchat,
-                    forum=forum, handoff=handoff, crisis=crisis, privacy=privacy, edge=edge)
+    return settings
 
 
 # --- In words ------------------------------------------------------------------------------

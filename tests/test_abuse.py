@@ -8,6 +8,7 @@ each session is exactly what that session sent, in order, and nothing else.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import string
 import threading
@@ -60,9 +61,10 @@ def abuse_edge(fake_rasa, tmp_path: Path, monkeypatch) -> Iterator[Tuple[Backgro
     monkeypatch.setenv("RASA_ENDPOINTS", str(tmp_path / "endpoints.yml"))
     fake_rasa.replies[MENU] = [{"text": "pick one", "buttons": [
         {"title": f"Option {i}", "payload": payload} for i, payload in enumerate(OFFERED)]}]
-    app = create_app(settings.load(), rasa=fake_rasa, name=f"abuse_{uuid.uuid4().hex[:8]}")
-    app.ctx.per_session = RateLimiter(10 ** 9)
-    app.ctx.per_address = RateLimiter(10 ** 9)
+    defaults = settings.load()
+    lifted = dataclasses.replace(
+        defaults, edge=dataclasses.replace(defaults.edge, rate_limit_per_minute=10 ** 9))
+    app = create_app(lifted, rasa=fake_rasa, name=f"abuse_{uuid.uuid4().hex[:8]}")
     with BackgroundApp(app) as running:
         yield running, fake_rasa
 

@@ -85,7 +85,7 @@ def test_rasa_down_gets_an_apology_with_the_adviceline(edge_app, fake_rasa):
 
 
 def test_widget_is_served_with_the_configured_exit_url(edge_app):
-    from bot.edge.app import widget_script
+    from bot.edge.pages import widget_script
 
     script = requests.get(f"{edge_app.url}/widget.js", timeout=10)
     assert script.status_code == 200
@@ -95,7 +95,7 @@ def test_widget_is_served_with_the_configured_exit_url(edge_app):
 
 
 def test_exit_url_token_is_replaced_json_encoded(tmp_path, monkeypatch):
-    import bot.edge.app as edge_module
+    import bot.edge.pages as edge_module
 
     (tmp_path / "widget.js").write_text('var EXIT = "__FORUM_ASSISTANT_EXIT_URL__";')
     monkeypatch.setattr(edge_module, "STATIC", tmp_path)

@@ -227,3 +227,19 @@ def test_crisis_answers_are_counted_by_category_and_shown(inbox_app, fake_rasa, 
     page = _signed_in(inbox_app).get(f"{inbox_app.url}/adviser", timeout=10).text
     assert re.search(r"<td>suicidal</td><td>2</td>", page)
     assert "I can't go on" not in page
+
+
+def test_crisis_answers_are_counted_only_while_the_inbox_is_on(fake_rasa, db_url, monkeypatch):
+    """The counter is the inbox's: built with it, absent (nothing stored) without it."""
+    counted = []
+    monkeypatch.delenv("ADVISER_SECRET", raising=False)
+    off = create_app(settings.load(), rasa=fake_rasa, name=f"edge_{uuid.uuid4().hex[:8]}",
+                     handoff_store=lambda: counted.append("opened") or HandoffStore(db_url))
+    assert off.ctx.edge.on_crisis is None
+    on = create_app(settings.load(), rasa=fake_rasa, name=f"edge_{uuid.uuid4().hex[:8]}",
+                    env={"ADVISER_SECRET": SECRET}, handoff_store=lambda: HandoffStore(db_url))
+    assert on.ctx.edge.on_crisis is not None
+    on.ctx.edge.on_crisis("suicidal")  # outside an event loop: counted at once
+    assert [(c.category, c.count) for c in HandoffStore(db_url).crisis_counts(
+        since=__import__("datetime").date.min)] == [("suicidal", 1)]
+    assert counted == [], "the edge with the inbox off never opened the handoff store"

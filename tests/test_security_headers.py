@@ -12,7 +12,8 @@ from sanic import response
 
 from bot import settings
 from bot.edge import security
-from bot.edge.app import TEMPLATES, create_app
+from bot.edge.app import create_app
+from bot.edge.pages import TEMPLATES
 from tests.servers import BackgroundApp
 
 ALLOWED = list(settings.load().edge.allowed_origins)

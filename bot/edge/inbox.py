@@ -8,8 +8,9 @@ in all. Every POST carries a CSRF token tied to the signed cookie. Pages are ren
 bot/edge/templates/inbox_*.html with Jinja2 autoescaping (no inline script or style) and
 sent with a strict Content-Security-Policy and no caching.
 
-register() also replaces app.ctx.on_crisis with a counter per category and local day in
-the handoff store (counts only, never text), shown in the inbox.
+While the inbox is on, the edge app counts the crisis answers it passes on
+(`AdviserInbox.count_crisis`): per category and local day in the handoff store, counts
+only, never text, shown in the inbox. With the inbox off nothing is counted.
 """
 from __future__ import annotations
 
@@ -23,16 +24,15 @@ import os
 import secrets
 import time
 from datetime import datetime, timedelta
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, Mapping, Optional
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, FileSystemLoader
 from sanic import Sanic, response
 from sanic.request import Request
 
+from bot.edge.pages import JINJA
 from bot.edge.ratelimit import RateLimiter
-from bot.settings import Settings
-from bot.storage.handoff_store import HandoffStore, default_store, normalise_reference
+from bot.storage.handoff_store import HandoffStore, normalise_reference
 
 logger = logging.getLogger(__name__)
 
@@ -55,10 +55,6 @@ HEADERS = {
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "no-referrer",
 }
-TEMPLATES = Environment(
-    loader=FileSystemLoader(str(os.path.join(os.path.dirname(__file__), "templates"))),
-    autoescape=True,
-)
 
 
 class Signer:
@@ -103,7 +99,7 @@ def secret_matches(given: str, secret: str) -> bool:
                                hashlib.sha256(secret.encode("utf-8")).digest())
 
 
-def configured_secret(env: Optional[Dict[str, str]] = None) -> Optional[str]:
+def configured_secret(env: Optional[Mapping[str, str]] = None) -> Optional[str]:
     """ADVISER_SECRET when it is long enough; None turns the inbox off."""
     secret = (os.environ if env is None else env).get(ENV_SECRET) or ""
     if not secret:
@@ -115,7 +111,7 @@ def configured_secret(env: Optional[Dict[str, str]] = None) -> Optional[str]:
     return secret
 
 
-class _Store:
+class LazyStore:
     """The handoff store, opened on first use (the edge may never need it)."""
 
     def __init__(self, factory: Callable[[], HandoffStore]) -> None:
@@ -128,41 +124,42 @@ class _Store:
         return self._store
 
 
-def crisis_counter(store: Callable[[], HandoffStore], zone: ZoneInfo) -> Callable[[str], None]:
-    """on_crisis: count one crisis answer by category and local day, off the event loop.
+class AdviserInbox:
+    """The inbox's routes and its crisis counter, for one secret, store and time zone."""
 
-    A failure is logged and never reaches the parent's answer.
-    """
-    def count(category: str) -> None:
+    def __init__(self, secret: str, store: Callable[[], HandoffStore], zone: ZoneInfo) -> None:
+        self.secret = secret
+        self.store = store
+        self.zone = zone
+
+    def _count(self, category: str) -> None:
         try:
-            store().count_crisis(category, datetime.now(zone).date())
+            self.store().count_crisis(category, datetime.now(self.zone).date())
         except Exception:
             logger.exception("A crisis answer could not be counted")
 
-    def on_crisis(category: str) -> None:
+    def count_crisis(self, category: str) -> None:
+        """Count one crisis answer by category and local day, off the event loop.
+
+        A failure is logged and never reaches the parent's answer.
+        """
         try:
-            asyncio.get_running_loop().run_in_executor(None, count, category)
+            asyncio.get_running_loop().run_in_executor(None, self._count, category)
         except RuntimeError:  # no running loop (a plain call): count here
-            count(category)
+            self._count(category)
 
-    return on_crisis
+    def register(self, app: Sanic) -> None:
+        """Add the /adviser routes."""
+        _routes(app, self.secret, self.store, self.zone)
 
 
-def register(app: Sanic, config: Settings,
-             store_factory: Callable[[], HandoffStore] = default_store) -> None:
-    """Add the crisis counter always, and the /adviser routes when ADVISER_SECRET is set."""
-    zone = config.organisation.zone
-    store = _Store(store_factory)
-    app.ctx.on_crisis = crisis_counter(store, zone)
-    secret = configured_secret()
-    if secret is None:
-        return
+def _routes(app: Sanic, secret: str, store: Callable[[], HandoffStore], zone: ZoneInfo) -> None:
     signer = Signer(secret)
     attempts = RateLimiter(SIGNIN_ATTEMPTS_PER_MINUTE)
 
     def page(template: str, code: int = 200, **values: Any) -> response.HTTPResponse:
         """Render an inbox template (`code` is the HTTP status; `values` may hold `status`)."""
-        body = TEMPLATES.get_template(template).render(**values)
+        body = JINJA.get_template(template).render(**values)
         return response.html(body, status=code, headers=dict(HEADERS))
 
     def secure(request: Request) -> bool:

@@ -58,9 +58,7 @@ def judge(parse: Dict[str, Any], response_threshold: float, response_margin: flo
 class FaqGuard(StatelessComponent):
     """Overrides a FAQ intent with nlu_fallback when the answer is uncertain."""
 
-    @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
-        return {"response_threshold": 0.5, "response_margin": 0.1}
+    DEFAULTS = {"response_threshold": 0.5, "response_margin": 0.1}
 
     def __init__(self, config: Optional[Dict[Text, Any]] = None) -> None:
         super().__init__(config)

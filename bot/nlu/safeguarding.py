@@ -142,12 +142,9 @@ def apply_decision(parse: Dict[str, Any], decision: Optional[Decision]) -> Dict[
 class SafeguardingOverride(StatelessComponent):
     """Overrides the intent with a crisis intent when a crisis pattern or the classifier says so."""
 
-    @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
-        # patterns_file: None = bot/nlu/safeguarding_patterns.yml; a relative path is
-        # taken from the project root.
-        # fallback_floor / confident_floor: see the module docstring.
-        return {"patterns_file": None, "fallback_floor": 0.3, "confident_floor": 0.3}
+    # patterns_file: None = bot/nlu/safeguarding_patterns.yml; a relative path is taken
+    # from the project root. fallback_floor / confident_floor: see the module docstring.
+    DEFAULTS = {"patterns_file": None, "fallback_floor": 0.3, "confident_floor": 0.3}
 
     def __init__(self, config: Dict[Text, Any], patterns: Optional[Patterns] = None) -> None:
         """Load the patterns now (unless given): a missing or broken file stops Rasa from

@@ -15,7 +15,7 @@ import logging
 import os
 import re
 from pathlib import Path
-from typing import Any, Dict, Optional, Union
+from typing import Any, Callable, Dict, Optional, Union
 from urllib import parse
 
 import sqlalchemy as sa
@@ -183,3 +183,25 @@ class ConversationStore:
     def dispose(self) -> None:
         """Close pooled connections."""
         self.engine.dispose()
+
+
+class ConversationDeleter:
+    """Deletes one conversation's stored events (the widget's "clear conversation").
+
+    Rasa's tracker database is opened on the first deletion, from the endpoints file in
+    force then (RASA_ENDPOINTS), never at start-up: the edge may never need it. With a
+    tracker store that keeps no SQL events there is nothing to delete.
+    """
+
+    def __init__(self, open_store: Callable[[], Optional[ConversationStore]]
+                 = ConversationStore.from_endpoints) -> None:
+        self._open = open_store
+        self._opened = False
+        self._store: Optional[ConversationStore] = None
+
+    def __call__(self, session_id: str) -> int:
+        """Delete the conversation's events now; the number deleted (raises if the store fails)."""
+        if not self._opened:
+            self._store = self._open()
+            self._opened = True
+        return 0 if self._store is None else self._store.delete_sender(session_id)

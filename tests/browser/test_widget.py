@@ -18,7 +18,7 @@ from playwright.sync_api import expect
 
 from bot import settings
 from bot.content.responses import render
-from bot.edge.app import EXIT_URL_TOKEN, STATIC, TEMPLATES
+from bot.edge.pages import EXIT_URL_TOKEN, STATIC, forum_page
 from tests.browser.conftest import (ANSWER_TIMEOUT_MS, ARTIFACTS, NARROW, WIDE, Tab,
                                     wait_for_events, wait_text)
 
@@ -80,7 +80,7 @@ def test_widget_and_styles_fit_the_size_budget() -> None:
 
 
 def test_the_exit_url_placeholder_is_the_documented_line() -> None:
-    """The edge replaces this exact literal with the configured URL (bot/edge/app.py)."""
+    """The edge replaces this exact literal with the configured URL (bot/edge/pages.py)."""
     js = (STATIC / "widget.js").read_text(encoding="utf-8")
     assert js.count(f"var DEFAULT_EXIT_URL = {EXIT_URL_TOKEN};") == 1
     assert js.count(EXIT_URL_TOKEN) == 1
@@ -88,7 +88,7 @@ def test_the_exit_url_placeholder_is_the_documented_line() -> None:
 
 def test_demo_page_loads_only_the_widget_and_its_styles() -> None:
     assets = _Assets()
-    assets.feed((TEMPLATES / "forum.html").read_text(encoding="utf-8"))
+    assets.feed(forum_page())
     assert assets.scripts == [{"src": "/widget.js", "defer": None}]
     sheets = [link["href"] for link in assets.links if "stylesheet" in link.get("rel", "")]
     assert sheets == ["/widget.css"]

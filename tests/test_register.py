@@ -21,6 +21,7 @@ from bot import settings
 from bot.paths import PROJECT_ROOT
 from bot.__main__ import main as bot_main
 from bot.content import cli
+from bot.content import check, register_file, review, update
 from bot.content import register as reg
 from bot.content.responses import load_domain_responses
 
@@ -36,21 +37,21 @@ GLOSSARY = {"B3": "A safety plan is not a legal document.", "D": "The charity's 
 # --- The real register -------------------------------------------------------------------------
 
 def test_the_real_register_covers_every_response_in_domain_yml() -> None:
-    register = reg.load_register()
-    findings = reg.check(register, cli.read_responses())
+    register = register_file.load_register()
+    findings = check.check(register, cli.read_responses())
     errors = [str(f) for f in findings if f.level == "error"]
     assert errors == [], "\n".join(errors)
 
 
 def test_the_glossary_defines_every_content_point() -> None:
-    glossary = reg.load_register().points
+    glossary = register_file.load_register().points
     assert set(SECTION_IDS) <= set(glossary)
     assert all(summary.strip() for summary in glossary.values())
 
 
 def test_faq_answers_rest_on_their_own_section() -> None:
     """An FAQ answer about safety plans rests on a B point, and so on (domain.yml names)."""
-    register = reg.load_register()
+    register = register_file.load_register()
     section = {"assessment": "A", "safety_plan": "B", "fgc": "C"}
     checked = 0
     for name in load_domain_responses():
@@ -65,7 +66,7 @@ def test_faq_answers_rest_on_their_own_section() -> None:
 
 
 def test_crisis_and_handoff_lines_rest_on_e_and_handing_off() -> None:
-    register = reg.load_register()
+    register = register_file.load_register()
     responses = load_domain_responses()
     crisis = [n for n, vs in responses.items() if any((v.get("custom") or {}).get("crisis")
                                                       for v in vs)]
@@ -112,16 +113,16 @@ def test_hash_changes_with_anything_the_parent_sees(change: Dict[str, Any]) -> N
 def test_a_settings_change_needs_no_reapproval() -> None:
     """The hash is of the template: other numbers fill the text, the hash stays."""
     responses = {"utter_call": [{"text": "Call {adviceline_phone}."}]}
-    register, _ = reg.sync(reg.Register(points=dict(GLOSSARY)), responses)
+    register, _ = update.sync(reg.Register(points=dict(GLOSSARY)), responses)
     register.responses["utter_call"][0].points = ["D"]
     real = settings.placeholders()
     other = dict(real, adviceline_phone="0000 000 0000")
-    row_real = reg.review_rows(register, responses, real)[0]
-    row_other = reg.review_rows(register, responses, other)[0]
+    row_real = review.review_rows(register, responses, real)[0]
+    row_other = review.review_rows(register, responses, other)[0]
     assert row_real["sha256"] == row_other["sha256"]
     assert row_real["text"] == f"Call {real['adviceline_phone']}."
     assert row_other["text"] == "Call 0000 000 0000."
-    assert reg.check(register, responses) == []
+    assert check.check(register, responses) == []
 
 
 # --- A small project in a temporary folder --------------------------------------------------------
@@ -155,7 +156,7 @@ class Project:
         return cli.run(args, register_path=self.register, domain_path=self.domain)
 
     def load(self) -> reg.Register:
-        return reg.load_register(self.register)
+        return register_file.load_register(self.register)
 
     def set_points(self, points: Dict[str, List[str]]) -> None:
         register = self.load()
@@ -163,7 +164,7 @@ class Project:
         for name, entries in register.responses.items():
             for entry in entries:
                 entry.points = list(points.get(name, entry.points))
-        reg.save_register(register, self.register)
+        register_file.save_register(register, self.register)
 
 
 @pytest.fixture
@@ -332,7 +333,7 @@ def test_a_broken_register_is_a_clear_error(project: Project, capsys) -> None:
 def test_approved_without_a_role_fails_check(project: Project, capsys) -> None:
     register = project.load()
     register.responses["utter_legal"][0].status = reg.APPROVED
-    reg.save_register(register, project.register)
+    register_file.save_register(register, project.register)
     assert project.run("check") == 1
     assert "utter_legal variation 0: approved but approved_by is empty" in capsys.readouterr().out
 
@@ -340,7 +341,7 @@ def test_approved_without_a_role_fails_check(project: Project, capsys) -> None:
 def test_the_file_round_trips(project: Project) -> None:
     assert project.run("approve", name="utter_legal", by="adviser", variation=None) == 0
     text = project.register.read_text(encoding="utf-8")
-    assert reg.dump_register(reg.load_register(project.register)) == text
+    assert register_file.dump_register(register_file.load_register(project.register)) == text
     assert text.startswith("# The content approval register")
 
 

@@ -14,9 +14,8 @@ from typing import Any, Dict, List, Mapping
 import yaml
 
 from bot import settings
-from bot.paths import PROJECT_ROOT
+from bot.paths import DOMAIN
 
-DOMAIN = PROJECT_ROOT / "domain.yml"
 _PLACEHOLDER = re.compile(r"{([^\n{}]+?)}")
 
 

@@ -1,13 +1,40 @@
-"""Shared fixtures. Tests read numbers and texts from the project's own files, never copies."""
+"""Shared fixtures, and the markers that say what each test needs.
+
+Tests read numbers and texts from the project's own files, never copies. Folders group the
+test files by what most of their tests need (tests/unit: nothing but the code; tests/model:
+the trained model in this process; tests/live: the three processes; tests/infra:
+PostgreSQL and Redis; tests/browser: Chromium and the three processes). The markers are
+exact per test: a test is marked after its folder, and also `model` when it uses the `nlu`
+fixture and `live` when it uses the `stack` fixture, wherever it sits. So
+`pytest -m "not model and not live and not infra and not browser"` runs in a minute
+without a model or a service.
+"""
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 from typing import Any, Dict, List
 
 import pytest
 
 from bot import settings
 from bot.edge.rasa_client import RasaUnavailable
+
+
+TESTS = Path(__file__).resolve().parent
+GROUPS = ("unit", "model", "live", "infra", "browser")
+
+
+def pytest_collection_modifyitems(items: List[pytest.Item]) -> None:
+    for item in items:
+        parts = Path(str(item.fspath)).resolve().relative_to(TESTS).parts
+        if parts[0] in GROUPS:
+            item.add_marker(getattr(pytest.mark, parts[0]))
+        fixtures = getattr(item, "fixturenames", ())
+        if "nlu" in fixtures:
+            item.add_marker(pytest.mark.model)
+        if "stack" in fixtures:
+            item.add_marker(pytest.mark.live)
 
 
 class FakeRasa:
@@ -43,7 +70,7 @@ def edge_app(fake_rasa, tmp_path, monkeypatch):
     from bot.edge.app import create_app
 
     monkeypatch.setenv("HANDOFF_DB_URL", f"sqlite:///{tmp_path / 'handoff.db'}")
-    from tests.servers import BackgroundApp
+    from tests.support.servers import BackgroundApp
 
     app = create_app(settings.load(), rasa=fake_rasa, name=f"edge_{uuid.uuid4().hex[:8]}")
     with BackgroundApp(app) as running:

@@ -12,7 +12,7 @@ read it with `safe_messages`). Whether a measurement counts the crisis set is a 
 each caller makes explicitly (`held_out(crisis=...)` has no default):
 
 * `make eval` (tools/nlu_eval.py) and the benchmark leave it out: crisis recall and false
-  alarms have their own test and targets (tests/unit/../test_safeguarding.py), and the
+  alarms have their own test and targets (tests/model/test_safeguarding_model.py), and the
   benchmark's conversations are built from FAQ, out-of-scope and handoff messages;
 * tools/redaction_eval.py counts it: a crisis message that carries a phone number must
   still be caught once the number is hidden.
@@ -112,6 +112,11 @@ def by_label(examples: List[Example]) -> Dict[str, List[str]]:
     for example in examples:
         grouped[example.label].append(example.text)
     return dict(grouped)
+
+
+def crisis_messages(path: Path = CRISIS_SET) -> Dict[str, List[str]]:
+    """The crisis set: crisis intent -> messages that must get it."""
+    return by_label(read_file(path))
 
 
 def safe_messages(path: Path = SAFE_SET) -> Dict[str, List[str]]:

@@ -16,14 +16,14 @@ import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, List, Optional, Set, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Set, Tuple
 from urllib.parse import urlsplit
 
 import pytest
 
 from bot import settings
 from bot.paths import PROJECT_ROOT
-from tests.servers import free_port
+from tests.support.servers import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update",
@@ -289,7 +289,7 @@ def forum_embed(stack: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Tuple[F
     configures edge.allowed_origins), talking to the real Rasa of the stack."""
     from bot.edge.app import create_app
     from bot.edge.rasa_client import RasaClient
-    from tests.servers import BackgroundApp
+    from tests.support.servers import BackgroundApp
 
     forum = ForumSite()
     defaults = settings.load()

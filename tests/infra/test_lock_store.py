@@ -7,7 +7,6 @@ where it is absent.
 from __future__ import annotations
 
 import asyncio
-import os
 import threading
 import time
 import uuid
@@ -21,8 +20,8 @@ from rasa.utils.endpoints import read_endpoint_config
 
 from bot.rasa.lock_store import AtomicRedisLockStore
 from bot.paths import PROJECT_ROOT
+from tests.support.services import REDIS_URL, redis_missing
 
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/1")
 _parts = urlsplit(REDIS_URL)
 REDIS = {"host": _parts.hostname or "127.0.0.1", "port": _parts.port or 6379,
          "db": int((_parts.path or "/1").strip("/") or 1)}
@@ -30,12 +29,9 @@ REDIS = {"host": _parts.hostname or "127.0.0.1", "port": _parts.port or 6379,
 
 @pytest.fixture(scope="module", autouse=True)
 def redis_needed() -> None:
-    try:
-        import redis
-
-        redis.Redis(socket_timeout=3, **REDIS).ping()
-    except Exception as error:  # any failure to connect means: skip, saying why
-        pytest.skip(f"Redis not reachable at {REDIS_URL}: {type(error).__name__}: {error}")
+    problem = redis_missing()
+    if problem:
+        pytest.skip(problem)
 
 
 def store() -> AtomicRedisLockStore:

@@ -14,7 +14,6 @@ Skips, printing why, only when PostgreSQL or Redis cannot be reached.
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Iterator, List, Tuple
@@ -24,30 +23,10 @@ import requests
 import sqlalchemy as sa
 
 from bot.content.responses import load_domain_responses
+from tests.support.services import POSTGRES_URL, REDIS_URL, postgres_missing, redis_missing
 from tools.stack import Stack, production_env, scratch_database
 
-POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL",
-                              "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/1")
 START_TIMEOUT_S = 420
-
-
-def _services_missing() -> str | None:
-    """Why the test cannot run here (a service unreachable), or None."""
-    try:
-        engine = sa.create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
-        with engine.connect() as connection:
-            connection.execute(sa.text("select 1"))
-        engine.dispose()
-    except Exception as error:  # any failure to connect means: skip, saying why
-        return f"PostgreSQL not reachable at {POSTGRES_URL}: {type(error).__name__}: {error}"
-    try:
-        import redis
-
-        redis.Redis.from_url(REDIS_URL, socket_timeout=3).ping()
-    except Exception as error:  # any failure to connect means: skip, saying why
-        return f"Redis not reachable at {REDIS_URL}: {type(error).__name__}: {error}"
-    return None
 
 
 def faq_payloads() -> List[str]:
@@ -66,7 +45,7 @@ def faq_payloads() -> List[str]:
 @pytest.fixture(scope="module")
 def database() -> Iterator[str]:
     """A fresh PostgreSQL database for this run's tracker events; dropped afterwards."""
-    problem = _services_missing()
+    problem = postgres_missing() or redis_missing()
     if problem:
         print(f"SKIP test_scale_out: {problem}")
         pytest.skip(problem)

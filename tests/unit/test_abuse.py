@@ -16,7 +16,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, FrozenSet, Iterator, List, Optional, Tuple
+from typing import Any, Dict, FrozenSet, Iterator, List, Tuple
 
 import pytest
 import requests
@@ -27,7 +27,7 @@ from bot.content.responses import render
 from bot.edge.inputs import clean_text
 from bot.edge.ratelimit import RateLimiter
 from bot.edge.sessions import ALWAYS_ALLOWED_PAYLOADS
-from tests.servers import BackgroundApp
+from tests.support.servers import BackgroundApp
 
 EDGE = settings.load().edge
 MAX_CHARS = EDGE.max_message_chars

@@ -25,7 +25,7 @@ from bot.storage import webhook as handoff_webhook
 from bot.content.responses import render
 from bot.storage.handoff_store import HandoffStore
 from bot.paths import PROJECT_ROOT
-from tests.servers import BackgroundApp, free_port
+from tests.support.servers import BackgroundApp, free_port
 
 S = settings.load()
 LONDON = S.organisation.zone

@@ -5,21 +5,18 @@ PostgreSQL cases skip, with the reason printed, only when the server cannot be r
 """
 from __future__ import annotations
 
-import os
 import uuid
 from datetime import date, datetime, timedelta, timezone
 from typing import Iterator, List
 
 import pytest
-import sqlalchemy as sa
 
 from bot import settings
 from bot.storage import handoff_store
 from bot.storage.handoff_store import REFERENCE_ALPHABET, HandoffStore, default_store
 from bot.redact import redact
+from tests.support.services import POSTGRES_URL, postgres_missing
 
-POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL",
-                              "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
 LENGTH = settings.load().handoff.reference_length
 QUESTION = ("My partner was arrested. Can I get legal aid? Email me at jo.bloggs@example.com "
             "or call 07700 900123, we live at SW1A 1AA.")
@@ -36,18 +33,7 @@ class Clock:
         return self.now
 
 
-def _postgres_reachable() -> str | None:
-    try:
-        engine = sa.create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
-        with engine.connect() as connection:
-            connection.execute(sa.text("select 1"))
-        engine.dispose()
-        return None
-    except Exception as error:  # any failure to connect means: skip, saying why
-        return f"PostgreSQL not reachable at {POSTGRES_URL}: {type(error).__name__}: {error}"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.infra)])
 def store(request, tmp_path) -> Iterator[HandoffStore]:
     clock = Clock(datetime(2025, 6, 2, 9, 0, tzinfo=timezone.utc))
     if request.param == "sqlite":
@@ -56,7 +42,7 @@ def store(request, tmp_path) -> Iterator[HandoffStore]:
         yield made
         made.engine.dispose()
         return
-    problem = _postgres_reachable()
+    problem = postgres_missing()
     if problem:
         pytest.skip(problem)
     made = HandoffStore(POSTGRES_URL, prefix=f"t{uuid.uuid4().hex[:10]}_",

@@ -15,7 +15,7 @@ from bot import settings
 from bot.edge import inbox
 from bot.edge.app import create_app
 from bot.storage.handoff_store import HandoffStore
-from tests.servers import BackgroundApp
+from tests.support.servers import BackgroundApp
 
 SECRET = "correct horse battery staple 42"
 TEMPLATES = Path(inbox.__file__).parent / "templates"

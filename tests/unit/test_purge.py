@@ -149,7 +149,7 @@ def test_clear_conversation_deletes_that_conversation_at_once(endpoints: Path, f
     """DELETE /api/session/<id> on the real edge app removes that sender's stored events
     and nobody else's."""
     from bot.edge.app import create_app
-    from tests.servers import BackgroundApp
+    from tests.support.servers import BackgroundApp
 
     now = time.time()
     _write_conversations({"parent-a": [now - 5, now - 1], "parent-b": [now - 3]})

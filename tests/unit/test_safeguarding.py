@@ -1,21 +1,16 @@
 """Safeguarding: crisis messages get their emergency route first (bot/nlu/safeguarding.py,
 patterns compiled and matched by bot/nlu/crisis_patterns.py).
 
-Three layers of tests:
-1. the pattern matcher and the decision rule as plain functions (no model needed);
-2. the trained model's full NLU pipeline on the crisis and safe test sets
-   (tests/nlu/crisis): recall must be 100% per category, precision on the safe set >= 97%;
-3. a missing or broken patterns file stops the component from loading.
-
-The model tests use the `nlu` fixture (models/current.tar.gz). To measure another model,
-set NLU_MODEL to its path.
+Here, without a trained model: the pattern matcher and the decision rule as plain
+functions, and a missing or broken patterns file stopping the component. The trained
+model's recall and precision on the crisis and safe test sets are measured in
+tests/model/test_safeguarding_model.py.
 """
 from __future__ import annotations
 
 import json
-from collections import Counter, defaultdict
 from pathlib import Path
-from typing import Any, Callable, Dict, List
+from typing import Any, Callable, Dict
 
 import pytest
 import yaml
@@ -24,19 +19,9 @@ from bot.intents import CRISIS_INTENTS
 from bot.nlu import crisis_patterns as cp
 from bot.nlu import safeguarding as sg
 from bot.paths import PROJECT_ROOT
+from tools import corpus
 
-CRISIS_SET = PROJECT_ROOT / "tests" / "nlu" / "crisis" / "crisis.yml"
-SAFE_SET = PROJECT_ROOT / "tests" / "nlu" / "crisis" / "safe.yml"
-REQUIRED_PRECISION = 0.97
 DOMAIN = PROJECT_ROOT / "domain.yml"
-
-
-def crisis_set() -> Dict[str, List[str]]:
-    return yaml.safe_load(CRISIS_SET.read_text(encoding="utf-8"))["categories"]
-
-
-def safe_set() -> Dict[str, List[str]]:
-    return yaml.safe_load(SAFE_SET.read_text(encoding="utf-8"))["safe"]
 
 
 def category(text: str) -> str | None:
@@ -378,64 +363,8 @@ def test_a_pattern_spacy_rejects_stops_the_component(tmp_path):
         _create(path)
 
 
-# --- 2. The trained model: recall and precision on the test sets ----------------------------
-
-
-@pytest.fixture(scope="module")
-def parse(nlu):
-    """The full NLU pipeline (the `nlu` fixture: the model at NLU_MODEL if set)."""
-    return nlu
-
-
 def test_the_test_sets_are_big_enough():
-    sets = crisis_set()
+    sets = corpus.crisis_messages()
     assert set(sets) == set(CRISIS_INTENTS)
     assert all(len(messages) >= 30 for messages in sets.values())
-    assert sum(len(messages) for messages in safe_set().values()) >= 120
-
-
-def test_recall_is_complete_in_every_category(parse):
-    confusions: Dict[str, Counter] = defaultdict(Counter)
-    misses: List[str] = []
-    by_pattern = Counter()
-    for expected, messages in crisis_set().items():
-        for text in messages:
-            result = parse(text)
-            predicted = result["intent"]["name"]
-            confusions[expected][predicted] += 1
-            if predicted != expected:
-                misses.append(f"  {expected} -> {predicted}: {text!r}")
-            else:
-                by_pattern[(result.get("safeguarding") or {}).get("matched_by")] += 1
-    report = []
-    for expected, counts in confusions.items():
-        total = sum(counts.values())
-        others = {name: n for name, n in counts.items() if name != expected}
-        report.append(f"{expected}: recall {counts[expected]}/{total} = "
-                      f"{counts[expected] / total:.1%}; other predictions {others}")
-    print("\nCrisis recall (full NLU pipeline):\n  " + "\n  ".join(report))
-    print(f"  caught by pattern: {by_pattern['pattern']}, by the classifier alone: "
-          f"{by_pattern['classifier']}")
-    assert not misses, "Crisis messages not given their crisis intent:\n" + "\n".join(misses)
-
-
-def test_precision_on_the_safe_set(parse):
-    alarms: List[str] = []
-    categories = Counter()
-    total = 0
-    for group, messages in safe_set().items():
-        for text in messages:
-            total += 1
-            result = parse(text)
-            predicted = result["intent"]["name"]
-            if predicted in CRISIS_INTENTS:
-                matched_by = (result.get("safeguarding") or {}).get("matched_by")
-                categories[predicted] += 1
-                alarms.append(f"  [{group}] {predicted} ({matched_by}): {text!r}")
-    precision = 1 - len(alarms) / total
-    print(f"\nSafe set: {total - len(alarms)}/{total} kept safe = {precision:.1%}; "
-          f"false alarms by category: {dict(categories)}")
-    for alarm in alarms:
-        print(alarm)
-    assert precision >= REQUIRED_PRECISION, (
-        f"precision {precision:.1%} < {REQUIRED_PRECISION:.0%}; false alarms:\n" + "\n".join(alarms))
+    assert sum(len(messages) for messages in corpus.safe_messages().values()) >= 120

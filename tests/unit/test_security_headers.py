@@ -14,7 +14,7 @@ from bot import settings
 from bot.edge import security
 from bot.edge.app import create_app
 from bot.edge.pages import TEMPLATES
-from tests.servers import BackgroundApp
+from tests.support.servers import BackgroundApp
 
 ALLOWED = list(settings.load().edge.allowed_origins)
 EVIL = "https://attacker.example"

@@ -4,6 +4,7 @@ Thin: each reads the tracker and the clock, calls the plain functions of bot/han
 and returns slots; data/rules.yml chooses every response from them (domain.yml holds
 every text).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -35,8 +36,9 @@ class ActionHandoff(Action):
     def name(self) -> Text:
         return "action_handoff"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[EventType]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         return _slot_events(handoff.handoff_slots(intent, self.clock()))
 
@@ -50,12 +52,17 @@ class ActionLeaveQuestion(Action):
     def name(self) -> Text:
         return "action_leave_question"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[EventType]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
         try:
             outcome = await asyncio.to_thread(
-                handoff.leave_question, tracker.events, tracker.get_slot("handoff_reference"),
-                self.store(), settings.load().organisation.zone)
+                handoff.leave_question,
+                tracker.events,
+                tracker.get_slot("handoff_reference"),
+                self.store(),
+                settings.load().organisation.zone,
+            )
         except Exception:
             # The rule for handoff_stage "failed" says plainly that nothing was stored.
             logger.exception("The handoff request could not be stored")
@@ -73,8 +80,9 @@ class ActionSaveContact(Action):
     def name(self) -> Text:
         return "action_save_contact"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[EventType]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
         text = handoff.latest_user_text(tracker.events, tracker.latest_message)
         reference = tracker.get_slot("handoff_reference")
         try:

@@ -1,18 +1,19 @@
 """Command line: `python -m bot <command>`.
 
-  build-spacy            build the project's spaCy pipeline (set-up step)
-  train [--force]        train if the data or config changed
-  preflight              check ports before `make run`
-  validate               strict data validation
-  serve-rasa [--model PATH] [--port N]
-                         start Rasa on 127.0.0.1 (used by the Procfile)
-  serve-actions          start the action server on 127.0.0.1 (used by the Procfile)
-  edge                   start the edge web app (used by the Procfile)
-  content check|approve|report
-                         the content approval register
-  purge [--older-than DAYS]
-                         delete old conversations and handled handoff requests
+build-spacy            build the project's spaCy pipeline (set-up step)
+train [--force]        train if the data or config changed
+preflight              check ports before `make run`
+validate               strict data validation
+serve-rasa [--model PATH] [--port N]
+                       start Rasa on 127.0.0.1 (used by the Procfile)
+serve-actions          start the action server on 127.0.0.1 (used by the Procfile)
+edge                   start the edge web app (used by the Procfile)
+content check|approve|report
+                       the content approval register
+purge [--older-than DAYS]
+                       delete old conversations and handled handoff requests
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,8 +23,11 @@ from typing import List, Optional
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bot",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("build-spacy", help="build the spaCy pipeline")
     train = commands.add_parser("train", help="train if inputs changed")
@@ -31,8 +35,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     commands.add_parser("preflight", help="check that the ports are free")
     commands.add_parser("validate", help="strict data validation (every warning fails)")
     serve_rasa = commands.add_parser("serve-rasa", help="start Rasa on loopback")
-    serve_rasa.add_argument("--model", type=Path, default=None,
-                            help="default: models/current.tar.gz")
+    serve_rasa.add_argument(
+        "--model", type=Path, default=None, help="default: models/current.tar.gz"
+    )
     serve_rasa.add_argument("--port", type=int, default=None, help="default: RASA_PORT or 5005")
     commands.add_parser("serve-actions", help="start the action server on loopback")
     edge = commands.add_parser("edge", help="start the edge web app")
@@ -44,15 +49,24 @@ def main(argv: Optional[List[str]] = None) -> int:
     approve = content_commands.add_parser("approve", help="record an approval")
     approve.add_argument("name", help="response name, e.g. utter_safety_plan/legal_status")
     approve.add_argument("--by", required=True, help="the approver's role, e.g. adviser")
-    approve.add_argument("--variation", type=int, default=None,
-                         help="only this variation (0-based); default: all of them")
+    approve.add_argument(
+        "--variation",
+        type=int,
+        default=None,
+        help="only this variation (0-based); default: all of them",
+    )
     report = content_commands.add_parser("report", help="write a review sheet")
     report.add_argument("--out", default="build/content-review.md")
     report.add_argument("--format", choices=["md", "csv"], default=None)
     content_commands.add_parser("sync", help="add unregistered responses as source-derived")
     purge = commands.add_parser("purge", help="delete old conversations and handled requests")
-    purge.add_argument("--older-than", type=int, default=None, metavar="DAYS",
-                       help="default: privacy.retention_days in bot/settings.yml")
+    purge.add_argument(
+        "--older-than",
+        type=int,
+        default=None,
+        metavar="DAYS",
+        help="default: privacy.retention_days in bot/settings.yml",
+    )
     args = parser.parse_args(argv)
 
     from bot.ops.runner import StartupProblem

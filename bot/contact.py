@@ -12,6 +12,7 @@ Two jobs read these patterns, and they need different strictness:
 
 Plain functions, no Rasa import: the action server uses them as well as NLU.
 """
+
 from __future__ import annotations
 
 import re
@@ -41,12 +42,14 @@ PHONE_CANDIDATE = re.compile(r"(?<![\w+])\+?\(?\d[\d\s().-]{5,}\d(?!\w)")
 # UK numbers a person can be called back on: landlines (01, 02, 03) and mobiles (07).
 UK_NATIONAL = re.compile(r"^0(?:1\d{8,9}|2\d{9}|3\d{9}|7\d{9})$")
 # Words that may surround contact details ("my email is", "you can call me on", ...).
-FILLER_WORDS = frozenset("""
+FILLER_WORDS = frozenset(
+    """
 a address all and any at best by call can cell contact details e e-mail email email's
 here here's hi hello home is it it's its landline mail me mob mobile my number number's
 ok okay on or phone please reach reply ring sure tel telephone text thank thanks the
 this to try use via work yes you your
-""".split())
+""".split()
+)
 MAX_FILLER_WORDS = 8
 
 

@@ -6,6 +6,7 @@ reply, and telling the charity's case system (the optional webhook). No Rasa imp
 actions/handoff.py reads the tracker, calls these and returns the slots as events.
 The contact a parent gives never goes into a slot or an event: only into the request.
 """
+
 from __future__ import annotations
 
 import logging
@@ -27,24 +28,40 @@ logger = logging.getLogger(__name__)
 # Intents whose short messages are not part of the parent's question (small talk, replies
 # to buttons, asking for a person). A longer message is kept whatever its intent: "can I
 # talk to someone about my contact dispute" carries the question.
-NOT_A_QUESTION = frozenset({
-    "start", "greet", "goodbye", "thank", "affirm", "deny", REQUEST_HUMAN, "something_else",
-    "leave_question", "add_contact", "give_contact", "choose_faq",
-})
+NOT_A_QUESTION = frozenset(
+    {
+        "start",
+        "greet",
+        "goodbye",
+        "thank",
+        "affirm",
+        "deny",
+        REQUEST_HUMAN,
+        "something_else",
+        "leave_question",
+        "add_contact",
+        "give_contact",
+        "choose_faq",
+    }
+)
 SHORT_MESSAGE_WORDS = 8
 MAX_CONTACTS = 2
 
 
-def handoff_slots(intent: Optional[str], now: datetime,
-                  settings: Optional[Settings] = None) -> Dict[str, Any]:
+def handoff_slots(
+    intent: Optional[str], now: datetime, settings: Optional[Settings] = None
+) -> Dict[str, Any]:
     """The slots action_handoff sets: opening hours now, why we hand off, stage offered."""
     s = settings or load_settings()
     try:
         state = hours.status(now, s)
     except Exception:  # hours that cannot be worked out must not leave the parent without an answer
         logger.exception("Opening hours could not be worked out; saying the usual hours")
-        state = {"adviceline_open": False, "webchat_open": False,
-                 "next_opening": hours.say_hours(s.adviceline.hours, "opening")}
+        state = {
+            "adviceline_open": False,
+            "webchat_open": False,
+            "next_opening": hours.say_hours(s.adviceline.hours, "opening"),
+        }
     return {
         **state,
         "handoff_reason": "asked" if intent == REQUEST_HUMAN else "not_covered",
@@ -125,8 +142,9 @@ class LeaveOutcome:
     updated: bool = False
 
 
-def leave_question(events: Sequence[Dict[str, Any]], reference: Optional[str],
-                   store: HandoffStore, zone: ZoneInfo) -> LeaveOutcome:
+def leave_question(
+    events: Sequence[Dict[str, Any]], reference: Optional[str], store: HandoffStore, zone: ZoneInfo
+) -> LeaveOutcome:
     """Store the parent's question and transcript (the store redacts both).
 
     No question typed yet: nothing stored, question_stored false (the offer stands). A request already left
@@ -144,12 +162,16 @@ def leave_question(events: Sequence[Dict[str, Any]], reference: Optional[str],
         request = store.add(question, text)
         updated = False
     assert request is not None
-    return LeaveOutcome({"handoff_reference": request.reference, "handoff_stage": "left",
-                         "question_stored": True}, request, updated)
+    return LeaveOutcome(
+        {"handoff_reference": request.reference, "handoff_stage": "left", "question_stored": True},
+        request,
+        updated,
+    )
 
 
-def latest_user_text(events: Sequence[Dict[str, Any]],
-                     latest_message: Dict[str, Any]) -> Optional[str]:
+def latest_user_text(
+    events: Sequence[Dict[str, Any]], latest_message: Dict[str, Any]
+) -> Optional[str]:
     """The latest message as the parent typed it.
 
     Not `latest_message["text"]`: that is the text NLU read, with contact details hidden
@@ -173,8 +195,9 @@ def contact_from(text: Optional[str]) -> Optional[str]:
     return " / ".join(chosen[:MAX_CONTACTS]) or None
 
 
-def save_contact(text: Optional[str], reference: Optional[str],
-                 store: HandoffStore) -> Dict[str, Any]:
+def save_contact(
+    text: Optional[str], reference: Optional[str], store: HandoffStore
+) -> Dict[str, Any]:
     """Validate the contact in `text` and attach it to the request: the slots to set."""
     contact = contact_from(text)
     if contact is None:
@@ -195,8 +218,9 @@ def notify_left(outcome: LeaveOutcome, webhook: Optional[handoff_webhook.Webhook
     webhook.schedule(payload)
 
 
-def notify_contact(text: Optional[str], reference: Optional[str],
-                   webhook: Optional[handoff_webhook.Webhook]) -> None:
+def notify_contact(
+    text: Optional[str], reference: Optional[str], webhook: Optional[handoff_webhook.Webhook]
+) -> None:
     """Tell the case system about a way to reply just attached to a request."""
     contact = contact_from(text)
     if webhook is not None and contact is not None and reference:

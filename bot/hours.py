@@ -8,6 +8,7 @@ organisation's time zone, so "9:30am" stays 9:30am across the March and October 
 changes. Bank holidays (England and Wales, substitute days included) come from the
 `holidays` library, region from the settings.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -18,8 +19,15 @@ from zoneinfo import ZoneInfo
 if TYPE_CHECKING:
     from bot.settings import Settings
 
-WEEKDAYS: Tuple[str, ...] = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday",
-                             "Saturday", "Sunday")
+WEEKDAYS: Tuple[str, ...] = (
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+)
 # Before this local time, "tomorrow" is ambiguous (a parent awake at 1am may mean the day
 # after they wake up), so the weekday is named instead.
 SMALL_HOURS_END = time(5, 0)
@@ -59,6 +67,7 @@ class Hours:
 
 # --- Clocks ---------------------------------------------------------------------------------
 
+
 def parse_clock(value: str) -> time:
     """'09:30' -> time(9, 30); the settings file keeps 24-hour clock strings."""
     hours, minutes = value.split(":")
@@ -97,6 +106,7 @@ def next_opening(hours: Hours, now: datetime) -> datetime:
 
 
 # --- In words -------------------------------------------------------------------------------
+
 
 def say_clock(value: time) -> str:
     """time(9, 30) -> '9:30am', time(15, 0) -> '3pm', time(12, 0) -> '12pm'."""
@@ -149,6 +159,7 @@ def say_when(moment: datetime, now: datetime, zone: ZoneInfo) -> str:
 
 
 # --- What the handoff says --------------------------------------------------------------------
+
 
 def status(now: datetime, settings: Optional["Settings"] = None) -> Dict[str, Any]:
     """What the handoff says about people right now: the values of the handoff slots.

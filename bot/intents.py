@@ -4,6 +4,7 @@ Every other intent lives only in domain.yml and the training data; these few are
 in code because a component, an action or a measurement decides something by them.
 tests/unit/test_intents.py checks each against domain.yml (and Rasa's own fallback name).
 """
+
 from __future__ import annotations
 
 from typing import Tuple

@@ -3,6 +3,7 @@
 The project runs from its checkout (the Makefile installs a .pth pointing at it), so every
 path is relative to the project root, never to the current directory.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

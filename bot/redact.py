@@ -5,6 +5,7 @@ E-mail addresses and phone numbers are found with the patterns of bot/contact.py
 Placeholders say what was there without keeping it: "[email]", "[phone]", "[postcode]",
 "[date]", "[card]".
 """
+
 from __future__ import annotations
 
 import re

@@ -10,6 +10,7 @@ To add a setting: add its key to bot/settings.yml and a field below.
 Responses in domain.yml carry {placeholders}; `placeholders()` is the single place that
 turns the settings into the words the assistant says (numbers, days, hours).
 """
+
 from __future__ import annotations
 
 import functools
@@ -37,14 +38,14 @@ class SettingsError(ValueError):
 class Organisation:
     name: str
     timezone: str
-    zone: ZoneInfo           # the one ZoneInfo of the organisation's time zone
-    bank_holidays: Any       # holidays.HolidayBase of the configured region
+    zone: ZoneInfo  # the one ZoneInfo of the organisation's time zone
+    bank_holidays: Any  # holidays.HolidayBase of the configured region
 
 
 @dataclass(frozen=True)
 class Adviceline:
     phone: str
-    tel: str                 # the same number for tel: links
+    tel: str  # the same number for tel: links
     hours: Hours
 
 
@@ -52,7 +53,7 @@ class Adviceline:
 class Webchat:
     days: Tuple[str, ...]
     part_of_day: str
-    hours: Optional[Hours]   # None while the charity has not confirmed exact hours
+    hours: Optional[Hours]  # None while the charity has not confirmed exact hours
 
 
 # The sections below are read field by field, by name and type (`_plain`).
@@ -63,19 +64,19 @@ class Forum:
 
 @dataclass(frozen=True)
 class Handoff:
-    reply_time: str          # what the parent is told after leaving a question
+    reply_time: str  # what the parent is told after leaving a question
     reference_length: int
 
 
 @dataclass(frozen=True)
 class Privacy:
-    retention_days: int      # conversations and handled requests older than this are purged
+    retention_days: int  # conversations and handled requests older than this are purged
     session_expiry_minutes: int
 
 
 @dataclass(frozen=True)
 class Edge:
-    exit_url: str            # where "Exit quickly" and Shift x3 send the browser
+    exit_url: str  # where "Exit quickly" and Shift x3 send the browser
     allowed_origins: Tuple[str, ...]  # may call the API from a browser (plus FORUM_ORIGINS)
     max_message_chars: int
     rate_limit_per_minute: int  # per session; a client address gets five times as many
@@ -96,6 +97,7 @@ class Settings:
 
 
 # --- Reading -------------------------------------------------------------------------------
+
 
 def settings_path(path: Optional[str] = None) -> Path:
     """The file to read: `path`, else BOT_SETTINGS, else bot/settings.yml."""
@@ -133,10 +135,14 @@ class _Section:
                 raise SettingsError(f"{self.where}.{key}: missing")
             return default
         value = self.data[key]
-        if kind is not Any and not isinstance(value, kind) and not (
-                default is None and value is None):
-            raise SettingsError(f"{self.where}.{key}: expected {getattr(kind, '__name__', kind)}, "
-                                f"got {value!r}")
+        if (
+            kind is not Any
+            and not isinstance(value, kind)
+            and not (default is None and value is None)
+        ):
+            raise SettingsError(
+                f"{self.where}.{key}: expected {getattr(kind, '__name__', kind)}, got {value!r}"
+            )
         return value
 
     def section(self, key: str) -> "_Section":
@@ -145,8 +151,10 @@ class _Section:
     def done(self) -> None:
         unknown = sorted(set(self.data) - self.used)
         if unknown:
-            raise SettingsError(f"{self.where}: unknown key(s) {', '.join(map(str, unknown))} "
-                                "(add a field in bot/settings.py to use a new one)")
+            raise SettingsError(
+                f"{self.where}: unknown key(s) {', '.join(map(str, unknown))} "
+                "(add a field in bot/settings.py to use a new one)"
+            )
 
 
 def _days(section: _Section) -> Tuple[str, ...]:
@@ -161,14 +169,17 @@ def _clock(section: _Section, key: str) -> Any:
     try:
         return parse_clock(value)
     except ValueError:
-        raise SettingsError(f"{section.where}.{key}: a 24-hour clock like 09:30, "
-                            f"got {value!r}") from None
+        raise SettingsError(
+            f"{section.where}.{key}: a 24-hour clock like 09:30, got {value!r}"
+        ) from None
 
 
 def _hours(section: _Section, clocks: _Section, organisation: Organisation) -> Hours:
     """Hours from `days` (and closed_on_bank_holidays) of `section`, clocks of `clocks`."""
     hours = Hours(
-        zone=organisation.zone, days=_days(section), opens=_clock(clocks, "opens"),
+        zone=organisation.zone,
+        days=_days(section),
+        opens=_clock(clocks, "opens"),
         closes=_clock(clocks, "closes"),
         closed_on_bank_holidays=section.get("closed_on_bank_holidays", bool, True),
         bank_holidays=organisation.bank_holidays,
@@ -207,40 +218,59 @@ def parse(data: Mapping[str, Any]) -> Settings:
     except (ZoneInfoNotFoundError, ValueError):
         raise SettingsError(f"organisation.timezone: unknown time zone {timezone!r}") from None
     organisation = Organisation(
-        name=org.get("name", str), timezone=timezone, zone=zone,
+        name=org.get("name", str),
+        timezone=timezone,
+        zone=zone,
         bank_holidays=_bank_holidays(region.get("country", str), region.get("subdiv", str, None)),
     )
     region.done()
     org.done()
 
     line = root.section("adviceline")
-    adviceline = Adviceline(phone=line.get("phone", str), tel=line.get("tel", str),
-                            hours=_hours(line, line, organisation))
+    adviceline = Adviceline(
+        phone=line.get("phone", str),
+        tel=line.get("tel", str),
+        hours=_hours(line, line, organisation),
+    )
     line.done()
 
     chat = root.section("webchat")
     confirmed = chat.get("confirmed_hours", dict, None)
     clocks = _Section(confirmed, "webchat.confirmed_hours") if confirmed else None
-    webchat = Webchat(days=_days(chat), part_of_day=chat.get("part_of_day", str),
-                      hours=_hours(chat, clocks, organisation) if clocks else None)
+    webchat = Webchat(
+        days=_days(chat),
+        part_of_day=chat.get("part_of_day", str),
+        hours=_hours(chat, clocks, organisation) if clocks else None,
+    )
     chat.get("closed_on_bank_holidays", bool, True)
     for section in (clocks, chat):
         if section is not None:
             section.done()
 
     crisis_section = root.section("crisis")
-    crisis = MappingProxyType({str(key): str(crisis_section.get(str(key), (str, int)))
-                               for key in list(crisis_section.data)})
+    crisis = MappingProxyType(
+        {
+            str(key): str(crisis_section.get(str(key), (str, int)))
+            for key in list(crisis_section.data)
+        }
+    )
     crisis_section.done()
     settings = Settings(
-        organisation=organisation, adviceline=adviceline, webchat=webchat, crisis=crisis,
-        forum=_plain(root, "forum", Forum), handoff=_plain(root, "handoff", Handoff),
-        privacy=_plain(root, "privacy", Privacy), edge=_plain(root, "edge", Edge))
+        organisation=organisation,
+        adviceline=adviceline,
+        webchat=webchat,
+        crisis=crisis,
+        forum=_plain(root, "forum", Forum),
+        handoff=_plain(root, "handoff", Handoff),
+        privacy=_plain(root, "privacy", Privacy),
+        edge=_plain(root, "edge", Edge),
+    )
     root.done()
     return settings
 
 
 # --- In words ------------------------------------------------------------------------------
+
 
 def placeholders(settings: Optional[Settings] = None) -> Dict[str, str]:
     """Every {placeholder} a response may use, rendered from the settings."""

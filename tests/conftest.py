@@ -9,6 +9,7 @@ fixture and `live` when it uses the `stack` fixture, wherever it sits. So
 `pytest -m "not model and not live and not infra and not browser"` runs in a minute
 without a model or a service.
 """
+
 from __future__ import annotations
 
 import uuid

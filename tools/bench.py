@@ -29,6 +29,7 @@ the crisis set left out) and the answers' own buttons, so both models see the sa
 is raised for the run (every simulated parent comes from 127.0.0.1); nothing else differs
 from the project's settings.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -69,7 +70,7 @@ STARTUP_TIMEOUT_S = 300.0
 
 # The issue's targets, on a 2-core machine at 10 concurrent conversations.
 TARGETS: Dict[str, float] = {
-    "throughput_ratio_at_10": 3.0,   # project msg/s over the default configuration's
+    "throughput_ratio_at_10": 3.0,  # project msg/s over the default configuration's
     "edge_p95_ms_at_10": 250.0,
     "errors": 0,
     "rasa_peak_rss_mb": 1024.0,
@@ -83,7 +84,7 @@ TARGETS: Dict[str, float] = {
 class Corpus:
     """Typed messages by purpose, for building conversations."""
 
-    faq: Dict[str, Dict[str, List[str]]]   # topic -> intent -> texts
+    faq: Dict[str, Dict[str, List[str]]]  # topic -> intent -> texts
     out_of_scope: List[str]
     request_human: List[str]
     deny: List[str]
@@ -111,9 +112,16 @@ def load_corpus() -> Corpus:
         deny=by_intent.get("deny", []),
         source=str(source.relative_to(PROJECT_ROOT)),
     )
-    missing = [name for name, value in (("FAQ", faq), ("out_of_scope", corpus.out_of_scope),
-                                        ("request_human", corpus.request_human),
-                                        ("deny", corpus.deny)) if not value]
+    missing = [
+        name
+        for name, value in (
+            ("FAQ", faq),
+            ("out_of_scope", corpus.out_of_scope),
+            ("request_human", corpus.request_human),
+            ("deny", corpus.deny),
+        )
+        if not value
+    ]
     if missing:
         raise SystemExit(f"error: no example texts for {', '.join(missing)} in {corpus.source}")
     return corpus
@@ -125,7 +133,7 @@ class Step:
 
     kind: str
     text: str
-    prefer: Optional[str] = None   # payload prefix of the button to click, if offered
+    prefer: Optional[str] = None  # payload prefix of the button to click, if offered
 
 
 def conversation(corpus: Corpus, rng: random.Random) -> List[Step]:
@@ -146,7 +154,9 @@ def conversation(corpus: Corpus, rng: random.Random) -> List[Step]:
     ]
 
 
-def pick_button(buttons: Sequence[Dict[str, str]], prefer: Optional[str]) -> Optional[Dict[str, str]]:
+def pick_button(
+    buttons: Sequence[Dict[str, str]], prefer: Optional[str]
+) -> Optional[Dict[str, str]]:
     """The first offered button whose payload starts with `prefer`, if any."""
     if prefer is None:
         return None
@@ -182,11 +192,13 @@ class RestPath:
         state = {"sender": f"bench-{uuid.uuid4().hex}"}
         return await self.send(http, state, "/start", None), state
 
-    async def send(self, http: Any, state: Dict[str, str], text: str,
-                   button: Optional[Dict[str, str]]) -> Reply:
+    async def send(
+        self, http: Any, state: Dict[str, str], text: str, button: Optional[Dict[str, str]]
+    ) -> Reply:
         message = button["payload"] if button else text
-        async with http.post(next(self.urls),
-                             json={"sender": state["sender"], "message": message}) as r:
+        async with http.post(
+            next(self.urls), json={"sender": state["sender"], "message": message}
+        ) as r:
             body = await r.json(content_type=None) if r.status == 200 else []
             return Reply(r.status, body if isinstance(body, list) else [])
 
@@ -204,10 +216,13 @@ class EdgePath:
             body = await r.json(content_type=None)
             state = {"session": str(body.get("session", ""))} if isinstance(body, dict) else {}
             status = 200 if r.status == 201 else r.status
-            return Reply(status, list(body.get("messages") or []) if isinstance(body, dict) else []), state
+            return Reply(
+                status, list(body.get("messages") or []) if isinstance(body, dict) else []
+            ), state
 
-    async def send(self, http: Any, state: Dict[str, str], text: str,
-                   button: Optional[Dict[str, str]]) -> Reply:
+    async def send(
+        self, http: Any, state: Dict[str, str], text: str, button: Optional[Dict[str, str]]
+    ) -> Reply:
         body: Dict[str, str] = {"session": state.get("session", "")}
         if button:
             body.update(payload=button["payload"], title=str(button.get("title", "")))
@@ -230,8 +245,9 @@ class Sample:
     error: str = ""
 
 
-async def run_conversation(path: Any, http: Any, steps: List[Step], samples: List[Sample],
-                           should_stop: Callable[[], bool]) -> None:
+async def run_conversation(
+    path: Any, http: Any, steps: List[Step], samples: List[Sample], should_stop: Callable[[], bool]
+) -> None:
     """Send one conversation's turns in order, recording each; stop between turns when told."""
     state: Dict[str, str] = {}
     last: Optional[Reply] = None
@@ -247,8 +263,9 @@ async def run_conversation(path: Any, http: Any, steps: List[Step], samples: Lis
             else:
                 last = await path.send(http, state, step.text, button)
         except Exception as error:  # refused, reset, timed out, not JSON: all count as errors
-            samples.append(Sample(kind, started, time.monotonic() - started, False,
-                                  type(error).__name__))
+            samples.append(
+                Sample(kind, started, time.monotonic() - started, False, type(error).__name__)
+            )
             if index == 0:
                 return
             last = None
@@ -267,7 +284,7 @@ def percentile(values: Sequence[float], p: float) -> Optional[float]:
     if not values:
         return None
     ordered = sorted(values)
-    rank = max(1, int(-(-p * len(ordered) // 100)))   # ceil(p/100 * n)
+    rank = max(1, int(-(-p * len(ordered) // 100)))  # ceil(p/100 * n)
     return ordered[min(rank, len(ordered)) - 1]
 
 
@@ -282,9 +299,12 @@ def summarise(samples: List[Sample], elapsed: float) -> Dict[str, Any]:
     for kind in sorted({s.kind for s in samples}):
         values = [s.seconds * 1000 for s in samples if s.ok and s.kind == kind]
         failed = sum(1 for s in samples if not s.ok and s.kind == kind)
-        by_kind[kind] = {"n": len(values), "errors": failed,
-                         "p50_ms": _round(percentile(values, 50)),
-                         "p95_ms": _round(percentile(values, 95))}
+        by_kind[kind] = {
+            "n": len(values),
+            "errors": failed,
+            "p50_ms": _round(percentile(values, 50)),
+            "p95_ms": _round(percentile(values, 95)),
+        }
     return {
         "messages": len(ok),
         "errors": sum(errors.values()),
@@ -303,8 +323,14 @@ def _round(value: Optional[float]) -> Optional[float]:
     return None if value is None else round(value, 1)
 
 
-async def run_level(path: Any, corpus: Corpus, concurrency: int, duration: float,
-                    max_messages: Optional[int], seed: int) -> Dict[str, Any]:
+async def run_level(
+    path: Any,
+    corpus: Corpus,
+    concurrency: int,
+    duration: float,
+    max_messages: Optional[int],
+    seed: int,
+) -> Dict[str, Any]:
     """`concurrency` parents, each starting a new conversation when one ends, for `duration`
     seconds (or until `max_messages` requests); a request under way is waited for."""
     import aiohttp
@@ -315,7 +341,8 @@ async def run_level(path: Any, corpus: Corpus, concurrency: int, duration: float
 
     def should_stop() -> bool:
         return time.monotonic() >= stop_at or (
-            max_messages is not None and len(samples) >= max_messages)
+            max_messages is not None and len(samples) >= max_messages
+        )
 
     async def parent(index: int) -> None:
         rng = random.Random(f"{seed}-{index}")
@@ -323,8 +350,9 @@ async def run_level(path: Any, corpus: Corpus, concurrency: int, duration: float
             await run_conversation(path, http, conversation(corpus, rng), samples, should_stop)
 
     timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_S)
-    async with aiohttp.ClientSession(timeout=timeout,
-                                     connector=aiohttp.TCPConnector(limit=0)) as http:
+    async with aiohttp.ClientSession(
+        timeout=timeout, connector=aiohttp.TCPConnector(limit=0)
+    ) as http:
         await asyncio.gather(*(parent(i) for i in range(concurrency)))
     elapsed = max((s.started + s.seconds for s in samples), default=started) - started
     return summarise(samples, elapsed)
@@ -336,9 +364,12 @@ async def warm_up(path: Any, corpus: Corpus) -> List[Sample]:
     import aiohttp
 
     samples: List[Sample] = []
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_S)) as http:
-        await run_conversation(path, http, conversation(corpus, random.Random("warm-up")),
-                               samples, lambda: False)
+    async with aiohttp.ClientSession(
+        timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_S)
+    ) as http:
+        await run_conversation(
+            path, http, conversation(corpus, random.Random("warm-up")), samples, lambda: False
+        )
     return samples
 
 
@@ -416,10 +447,14 @@ class MemorySampler:
         self._sample()
         self._stop.set()
         self._thread.join(timeout=5)
-        return {name: {"peak_mb": round(max(self.hwm_kb[name], self.peak_tree_kb[name]) / 1024, 1),
-                       "sampled_peak_mb": round(self.peak_tree_kb[name] / 1024, 1),
-                       "pid": self.pids[name]}
-                for name in self.pids}
+        return {
+            name: {
+                "peak_mb": round(max(self.hwm_kb[name], self.peak_tree_kb[name]) / 1024, 1),
+                "sampled_peak_mb": round(self.peak_tree_kb[name] / 1024, 1),
+                "pid": self.pids[name],
+            }
+            for name in self.pids
+        }
 
 
 async def first_answers(stack: Stack) -> Dict[str, float]:
@@ -440,8 +475,10 @@ async def first_answers(stack: Stack) -> Dict[str, float]:
             while True:
                 stack.check_alive()
                 if time.monotonic() - stack.started_at > STARTUP_TIMEOUT_S:
-                    raise RuntimeError(f"No answer from the {stack.label} {name} path in "
-                                       f"{STARTUP_TIMEOUT_S:.0f} s:\n{stack.tail()}")
+                    raise RuntimeError(
+                        f"No answer from the {stack.label} {name} path in "
+                        f"{STARTUP_TIMEOUT_S:.0f} s:\n{stack.tail()}"
+                    )
                 try:
                     reply, _state = await path.open(http)
                     if reply.status == 200 and reply.messages:
@@ -465,8 +502,13 @@ def rasa_default_config(epochs: Optional[int] = None) -> Dict[str, Any]:
     spec = importlib.util.find_spec("rasa")
     if spec is None or not spec.submodule_search_locations:
         raise SystemExit("error: Rasa is not installed in this environment")
-    source = (Path(list(spec.submodule_search_locations)[0]) / "engine" / "recipes"
-              / "config_files" / "default_config.yml")
+    source = (
+        Path(list(spec.submodule_search_locations)[0])
+        / "engine"
+        / "recipes"
+        / "config_files"
+        / "default_config.yml"
+    )
     config = yaml.safe_load(source.read_text(encoding="utf-8"))
     config["assistant_id"] = "rasa-default-config"
     if epochs is not None:
@@ -496,19 +538,36 @@ def write_training_record(record: Dict[str, Any]) -> None:
 def train(config_file: Path, name: str) -> float:
     """`rasa train` into build/bench/models (cache skipped), returning wall seconds."""
     BENCH_MODELS.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", SQLALCHEMY_SILENCE_UBER_WARNING="1",
-               RASA_TELEMETRY_ENABLED="false",
-               RASA_CACHE_DIRECTORY=str(OUT_DIR / "rasa-cache"))
+    env = dict(
+        os.environ,
+        TF_CPP_MIN_LOG_LEVEL="2",
+        SQLALCHEMY_SILENCE_UBER_WARNING="1",
+        RASA_TELEMETRY_ENABLED="false",
+        RASA_CACHE_DIRECTORY=str(OUT_DIR / "rasa-cache"),
+    )
     log = OUT_DIR / "logs" / f"train-{name}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
-    command = [str(Path(sys.executable).with_name("rasa")), "train", "--config", str(config_file),
-               "--domain", "domain.yml", "--data", "data", "--out", str(BENCH_MODELS),
-               "--fixed-model-name", name, "--force"]
+    command = [
+        str(Path(sys.executable).with_name("rasa")),
+        "train",
+        "--config",
+        str(config_file),
+        "--domain",
+        "domain.yml",
+        "--data",
+        "data",
+        "--out",
+        str(BENCH_MODELS),
+        "--fixed-model-name",
+        name,
+        "--force",
+    ]
     print(f"Training {name} (log: {log.relative_to(PROJECT_ROOT)}) ...", flush=True)
     started = time.monotonic()
     with log.open("wb") as out:
-        result = subprocess.run(command, cwd=PROJECT_ROOT, env=env, stdout=out,
-                                stderr=subprocess.STDOUT)
+        result = subprocess.run(
+            command, cwd=PROJECT_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
     seconds = time.monotonic() - started
     if result.returncode != 0:
         tail = "\n".join(log.read_text(errors="replace").splitlines()[-20:])
@@ -527,17 +586,23 @@ def ensure_default_model(epochs: Optional[int] = None) -> Tuple[Path, Dict[str, 
     if not model.exists():
         config_file = OUT_DIR / "default-config.yml"
         config_file.parent.mkdir(parents=True, exist_ok=True)
-        config_file.write_text("# Rasa's default configuration (auto-config), for the benchmark\n"
-                               + config_text, encoding="utf-8")
+        config_file.write_text(
+            "# Rasa's default configuration (auto-config), for the benchmark\n" + config_text,
+            encoding="utf-8",
+        )
         seconds = train(config_file, name)
         entry = {"model": model.name, "seconds": round(seconds, 1), "trained_at": _now()}
         if epochs is not None:
-            entry["note"] = (f"epochs reduced to {epochs} (--default-epochs): "
-                             "training time not comparable")
+            entry["note"] = (
+                f"epochs reduced to {epochs} (--default-epochs): training time not comparable"
+            )
         record.setdefault("default", {})[model.name] = entry
         write_training_record(record)
     entry = (record.get("default") or {}).get(model.name) or {
-        "model": model.name, "seconds": None, "note": "model built earlier without a recorded time"}
+        "model": model.name,
+        "seconds": None,
+        "note": "model built earlier without a recorded time",
+    }
     return model, entry
 
 
@@ -574,15 +639,22 @@ def bench_settings(workdir: Path) -> Path:
     return path
 
 
-def bench_target(label: str, model: Path, with_edge: bool, corpus: Corpus,
-                 options: argparse.Namespace, workroot: Path) -> Dict[str, Any]:
+def bench_target(
+    label: str,
+    model: Path,
+    with_edge: bool,
+    corpus: Corpus,
+    options: argparse.Namespace,
+    workroot: Path,
+) -> Dict[str, Any]:
     """Start one stack, time its first answer, drive every load level, sample memory."""
     workdir = workroot / label
     workdir.mkdir()
     log_dir = OUT_DIR / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
-    stack = Stack(workdir, model=model, label=label, edge=with_edge,
-                  settings_file=bench_settings(workdir))
+    stack = Stack(
+        workdir, model=model, label=label, edge=with_edge, settings_file=bench_settings(workdir)
+    )
     print(f"[{label}] starting ({model.name}) ...", flush=True)
     stack.start(log_dir)
     sampler = MemorySampler({name: p.pid for name, p in stack.processes.items()}).start()
@@ -596,17 +668,24 @@ def bench_target(label: str, model: Path, with_edge: bool, corpus: Corpus,
         for path in paths:
             failed = [s for s in asyncio.run(warm_up(path, corpus)) if not s.ok]
             if failed:
-                print(f"[{label}] warning: warm-up {path.name} errors: "
-                      f"{[(s.kind, s.error) for s in failed]}", flush=True)
+                print(
+                    f"[{label}] warning: warm-up {path.name} errors: "
+                    f"{[(s.kind, s.error) for s in failed]}",
+                    flush=True,
+                )
             result["load"][path.name] = {}
             for level in options.levels:
                 stack.check_alive()
-                outcome = asyncio.run(run_level(path, corpus, level, options.duration,
-                                                options.messages, seed=level))
+                outcome = asyncio.run(
+                    run_level(path, corpus, level, options.duration, options.messages, seed=level)
+                )
                 result["load"][path.name][str(level)] = outcome
-                print(f"[{label}] {path.name:4} x{level:<3} {outcome['msg_per_s']:7.1f} msg/s  "
-                      f"p50 {outcome['p50_ms']} ms  p95 {outcome['p95_ms']} ms  "
-                      f"p99 {outcome['p99_ms']} ms  errors {outcome['errors']}", flush=True)
+                print(
+                    f"[{label}] {path.name:4} x{level:<3} {outcome['msg_per_s']:7.1f} msg/s  "
+                    f"p50 {outcome['p50_ms']} ms  p95 {outcome['p95_ms']} ms  "
+                    f"p99 {outcome['p99_ms']} ms  errors {outcome['errors']}",
+                    flush=True,
+                )
         stack.check_alive()
     finally:
         result["rss"] = sampler.stop()
@@ -619,15 +698,17 @@ def scale_out_services() -> Iterator[Dict[str, str]]:
     """A PostgreSQL database made for this run (dropped afterwards) and Redis, as the
     environment values endpoints.production.yml reads. BENCH_POSTGRES_URL (an existing
     database to connect to first) and BENCH_REDIS_URL say where they are."""
-    postgres = os.environ.get("BENCH_POSTGRES_URL",
-                              "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
+    postgres = os.environ.get(
+        "BENCH_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
+    )
     redis = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/1")
     with scratch_database(postgres, "forum_bench") as name:
         yield production_env(postgres, redis, name)
 
 
-def bench_scale_out(counts: Sequence[int], corpus: Corpus, options: argparse.Namespace,
-                    workroot: Path) -> Dict[str, Any]:
+def bench_scale_out(
+    counts: Sequence[int], corpus: Corpus, options: argparse.Namespace, workroot: Path
+) -> Dict[str, Any]:
     """The project on 1, 2, ... Rasa servers (one action server) sharing PostgreSQL and
     Redis through endpoints.production.yml; each message goes to the next server in turn."""
     results: Dict[str, Any] = {}
@@ -638,11 +719,18 @@ def bench_scale_out(counts: Sequence[int], corpus: Corpus, options: argparse.Nam
             label = f"servers{count}"
             workdir = workroot / label
             workdir.mkdir()
-            stack = Stack(workdir, model=CURRENT_MODEL.resolve(), label=label, edge=False,
-                          rasa_servers=count, production=production,
-                          settings_file=bench_settings(workdir))
-            print(f"[{label}] starting {count} Rasa server(s) on PostgreSQL + Redis ...",
-                  flush=True)
+            stack = Stack(
+                workdir,
+                model=CURRENT_MODEL.resolve(),
+                label=label,
+                edge=False,
+                rasa_servers=count,
+                production=production,
+                settings_file=bench_settings(workdir),
+            )
+            print(
+                f"[{label}] starting {count} Rasa server(s) on PostgreSQL + Redis ...", flush=True
+            )
             stack.start(log_dir)
             sampler = MemorySampler({n: p.pid for n, p in stack.processes.items()}).start()
             result: Dict[str, Any] = {"servers": count, "load": {}}
@@ -652,12 +740,18 @@ def bench_scale_out(counts: Sequence[int], corpus: Corpus, options: argparse.Nam
                 asyncio.run(warm_up(path, corpus))
                 for level in options.levels:
                     stack.check_alive()
-                    outcome = asyncio.run(run_level(path, corpus, level, options.duration,
-                                                    options.messages, seed=level))
+                    outcome = asyncio.run(
+                        run_level(
+                            path, corpus, level, options.duration, options.messages, seed=level
+                        )
+                    )
                     result["load"][str(level)] = outcome
-                    print(f"[{label}] x{level:<3} {outcome['msg_per_s']:7.1f} msg/s  "
-                          f"p50 {outcome['p50_ms']} ms  p95 {outcome['p95_ms']} ms  "
-                          f"errors {outcome['errors']}", flush=True)
+                    print(
+                        f"[{label}] x{level:<3} {outcome['msg_per_s']:7.1f} msg/s  "
+                        f"p50 {outcome['p50_ms']} ms  p95 {outcome['p95_ms']} ms  "
+                        f"errors {outcome['errors']}",
+                        flush=True,
+                    )
                 stack.check_alive()
             finally:
                 result["rss"] = sampler.stop()
@@ -682,9 +776,11 @@ def scale_out_markdown(report: Dict[str, Any]) -> str:
     ]
     for count, result in report["scale_out"].items():
         for level, row in result["load"].items():
-            lines.append(f"| {count} | {level} | {row['msg_per_s']} | {_cell(row['p50_ms'])} "
-                         f"| {_cell(row['p95_ms'])} | {_cell(row['p99_ms'])} | {row['errors']} "
-                         f"| {row['messages']} |")
+            lines.append(
+                f"| {count} | {level} | {row['msg_per_s']} | {_cell(row['p50_ms'])} "
+                f"| {_cell(row['p95_ms'])} | {_cell(row['p99_ms'])} | {row['errors']} "
+                f"| {row['messages']} |"
+            )
     lines += [""]
     return "\n".join(lines)
 
@@ -702,9 +798,12 @@ def evaluate(results: Dict[str, Any]) -> Dict[str, Any]:
     checks["throughput_ratio_at_10"] = _check(ratio, TARGETS["throughput_ratio_at_10"], True)
     edge_mine = level(project, "edge", "msg_per_s")
     edge_ratio = round(edge_mine / theirs, 2) if edge_mine and theirs else None
-    checks["edge_throughput_ratio_at_10"] = _check(edge_ratio, TARGETS["throughput_ratio_at_10"], True)
-    checks["edge_p95_ms_at_10"] = _check(level(project, "edge", "p95_ms"),
-                                         TARGETS["edge_p95_ms_at_10"], False)
+    checks["edge_throughput_ratio_at_10"] = _check(
+        edge_ratio, TARGETS["throughput_ratio_at_10"], True
+    )
+    checks["edge_p95_ms_at_10"] = _check(
+        level(project, "edge", "p95_ms"), TARGETS["edge_p95_ms_at_10"], False
+    )
     errors = None
     if project.get("load"):
         errors = sum(level(project, path, "errors") or 0 for path in project["load"])
@@ -713,8 +812,9 @@ def evaluate(results: Dict[str, Any]) -> Dict[str, Any]:
     checks["rasa_peak_rss_mb"] = _check(rss, TARGETS["rasa_peak_rss_mb"], False)
     first = max((project.get("first_answer_s") or {}).values(), default=None)
     checks["first_answer_s"] = _check(first, TARGETS["first_answer_s"], False)
-    checks["training_s"] = _check((project.get("training") or {}).get("seconds"),
-                                  TARGETS["training_s"], False)
+    checks["training_s"] = _check(
+        (project.get("training") or {}).get("seconds"), TARGETS["training_s"], False
+    )
     return checks
 
 
@@ -745,14 +845,18 @@ def markdown(report: Dict[str, Any]) -> str:
                     f"| {_cell(row['p95_ms'])} | {_cell(row['p99_ms'])} | {row['errors']} "
                     f"| {row['messages']} |"
                 )
-    lines += ["", "| Model | Start to first answer (s) | Peak RSS (MB) | Training (s) |",
-              "|---|---|---|---:|"]
+    lines += [
+        "",
+        "| Model | Start to first answer (s) | Peak RSS (MB) | Training (s) |",
+        "|---|---|---|---:|",
+    ]
     for label, target in report["targets"].items():
         first = ", ".join(f"{k} {v}" for k, v in (target.get("first_answer_s") or {}).items())
         rss = ", ".join(f"{k} {v['peak_mb']}" for k, v in (target.get("rss") or {}).items())
         trained = target.get("training") or {}
-        lines.append(f"| {label} | {first or '-'} | {rss or '-'} "
-                     f"| {_cell(trained.get('seconds'))} |")
+        lines.append(
+            f"| {label} | {first or '-'} | {rss or '-'} | {_cell(trained.get('seconds'))} |"
+        )
     lines += ["", "| Target (10 conversations) | Value | Goal | Met |", "|---|---:|---|---|"]
     for name, check in report["checks"].items():
         met = {True: "yes", False: "NO", None: "not measured"}[check["met"]]
@@ -780,51 +884,92 @@ def chart(report: Dict[str, Any], path: Path) -> None:
             xs = [int(level) for level in levels]
             for key, style in styles.items():
                 ys = [row[key] for row in levels.values()]
-                latency.plot(xs, ys, style, color=colour, marker="o",
-                             label=f"{label} {path_name} {key[:3]}")
-            throughput.plot(xs, [row["msg_per_s"] for row in levels.values()], "-o",
-                            color=colour, label=f"{label} {path_name}")
-    latency.axhline(TARGETS["edge_p95_ms_at_10"], color="grey", linewidth=0.8,
-                    label="target: edge p95 at 10")
-    latency.set(xscale="log", yscale="log", xlabel="concurrent conversations",
-                ylabel="latency (ms)", title="Latency per message")
-    throughput.set(xscale="log", xlabel="concurrent conversations", ylabel="messages per second",
-                   title="Throughput")
+                latency.plot(
+                    xs, ys, style, color=colour, marker="o", label=f"{label} {path_name} {key[:3]}"
+                )
+            throughput.plot(
+                xs,
+                [row["msg_per_s"] for row in levels.values()],
+                "-o",
+                color=colour,
+                label=f"{label} {path_name}",
+            )
+    latency.axhline(
+        TARGETS["edge_p95_ms_at_10"], color="grey", linewidth=0.8, label="target: edge p95 at 10"
+    )
+    latency.set(
+        xscale="log",
+        yscale="log",
+        xlabel="concurrent conversations",
+        ylabel="latency (ms)",
+        title="Latency per message",
+    )
+    throughput.set(
+        xscale="log",
+        xlabel="concurrent conversations",
+        ylabel="messages per second",
+        title="Throughput",
+    )
     for axis in (latency, throughput):
         axis.set_xticks(list(LEVELS))
         axis.get_xaxis().set_major_formatter(matplotlib.ticker.ScalarFormatter())
         axis.grid(True, which="both", alpha=0.3)
     latency.legend(fontsize=7)
     throughput.legend(fontsize=7)
-    figure.suptitle(f"{report['machine']['cpu']} x{report['machine']['cpus']}, "
-                    f"{report['generated_at'][:10]}", fontsize=9)
+    figure.suptitle(
+        f"{report['machine']['cpu']} x{report['machine']['cpus']}, {report['generated_at'][:10]}",
+        fontsize=9,
+    )
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)
 
 
 def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m tools.bench", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--duration", type=float, default=30.0,
-                        help="seconds per load level (default 30)")
-    parser.add_argument("--messages", type=int, default=None,
-                        help="stop a level after this many answers (default: no limit)")
-    parser.add_argument("--levels", default=",".join(map(str, LEVELS)),
-                        help="concurrent conversations, comma-separated (default 1,10,50)")
-    parser.add_argument("--quick", action="store_true",
-                        help="5 s per level: shows it works, numbers are rough")
-    parser.add_argument("--retrain", action="store_true",
-                        help="measure the project's training time afresh")
-    parser.add_argument("--default-epochs", type=int, default=None, metavar="N",
-                        help="train the default configuration with N epochs instead of "
-                             "Rasa's 100 (a quick look only: its training time and accuracy "
-                             "are then not Rasa's)")
-    parser.add_argument("--scale-out", default=None, metavar="COUNTS",
-                        help="instead: the project on this many Rasa servers sharing "
-                             "PostgreSQL and Redis, e.g. 1,2 (writes scale-out.json/.md)")
-    parser.add_argument("--only", choices=["project", "default"], default=None,
-                        help="benchmark one model only")
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.bench",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--duration", type=float, default=30.0, help="seconds per load level (default 30)"
+    )
+    parser.add_argument(
+        "--messages",
+        type=int,
+        default=None,
+        help="stop a level after this many answers (default: no limit)",
+    )
+    parser.add_argument(
+        "--levels",
+        default=",".join(map(str, LEVELS)),
+        help="concurrent conversations, comma-separated (default 1,10,50)",
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="5 s per level: shows it works, numbers are rough"
+    )
+    parser.add_argument(
+        "--retrain", action="store_true", help="measure the project's training time afresh"
+    )
+    parser.add_argument(
+        "--default-epochs",
+        type=int,
+        default=None,
+        metavar="N",
+        help="train the default configuration with N epochs instead of "
+        "Rasa's 100 (a quick look only: its training time and accuracy "
+        "are then not Rasa's)",
+    )
+    parser.add_argument(
+        "--scale-out",
+        default=None,
+        metavar="COUNTS",
+        help="instead: the project on this many Rasa servers sharing "
+        "PostgreSQL and Redis, e.g. 1,2 (writes scale-out.json/.md)",
+    )
+    parser.add_argument(
+        "--only", choices=["project", "default"], default=None, help="benchmark one model only"
+    )
     options = parser.parse_args(argv)
     try:
         options.levels = [int(item) for item in options.levels.split(",") if item.strip()]
@@ -851,25 +996,32 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
 def main(argv: Optional[List[str]] = None) -> int:
     options = parse_args(argv)
     if not CURRENT_MODEL.exists():
-        print("error: no trained model (models/current.tar.gz): run `make model` first.",
-              file=sys.stderr)
+        print(
+            "error: no trained model (models/current.tar.gz): run `make model` first.",
+            file=sys.stderr,
+        )
         return 1
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     corpus = load_corpus()
     report: Dict[str, Any] = {
-        "generated_at": _now(), "machine": machine(),
+        "generated_at": _now(),
+        "machine": machine(),
         "command": "python -m tools.bench " + " ".join(argv if argv is not None else sys.argv[1:]),
-        "options": {"duration": options.duration, "messages": options.messages,
-                    "levels": options.levels, "quick": options.quick,
-                    "default_epochs": options.default_epochs,
-                    "scale_out": options.scale_out},
-        "corpus": corpus.source, "targets": {},
+        "options": {
+            "duration": options.duration,
+            "messages": options.messages,
+            "levels": options.levels,
+            "quick": options.quick,
+            "default_epochs": options.default_epochs,
+            "scale_out": options.scale_out,
+        },
+        "corpus": corpus.source,
+        "targets": {},
     }
     if options.scale_out:
         with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
             try:
-                report["scale_out"] = bench_scale_out(options.scale_out, corpus, options,
-                                                      Path(tmp))
+                report["scale_out"] = bench_scale_out(options.scale_out, corpus, options, Path(tmp))
             except RuntimeError as problem:
                 print(f"error: {problem}", file=sys.stderr)
                 return 1
@@ -908,12 +1060,16 @@ def main(argv: Optional[List[str]] = None) -> int:
         "Numbers depend on what else the machine is doing: compare within one run.",
     ]
     if options.default_epochs is not None:
-        report["notes"].append(f"The default configuration was trained with "
-                               f"{options.default_epochs} epochs instead of 100 "
-                               f"(--default-epochs): same model size, less trained.")
+        report["notes"].append(
+            f"The default configuration was trained with "
+            f"{options.default_epochs} epochs instead of 100 "
+            f"(--default-epochs): same model size, less trained."
+        )
     if any((t.get("training") or {}).get("seconds") is None for t in report["targets"].values()):
-        report["notes"].append("A training time of '-' was not measured in this folder yet "
-                               "(`python -m tools.bench --retrain` measures the project's).")
+        report["notes"].append(
+            "A training time of '-' was not measured in this folder yet "
+            "(`python -m tools.bench --retrain` measures the project's)."
+        )
     (OUT_DIR / "results.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
     (OUT_DIR / "results.md").write_text(markdown(report), encoding="utf-8")
     chart(report, OUT_DIR / "latency.png")

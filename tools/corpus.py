@@ -17,6 +17,7 @@ each caller makes explicitly (`held_out(crisis=...)` has no default):
 * tools/redaction_eval.py counts it: a crisis message that carries a phone number must
   still be caught once the number is hidden.
 """
+
 from __future__ import annotations
 
 import re
@@ -58,8 +59,11 @@ def texts(block: Any) -> List[str]:
     if isinstance(block, str):
         lines = [line.strip()[2:] for line in block.splitlines() if line.strip().startswith("- ")]
     elif isinstance(block, list):
-        lines = [str(item.get("text", "")) if isinstance(item, dict) else str(item)
-                 for item in block if item is not None]
+        lines = [
+            str(item.get("text", "")) if isinstance(item, dict) else str(item)
+            for item in block
+            if item is not None
+        ]
     else:
         lines = []
     return [text for text in (strip_markup(line).strip() for line in lines) if text]

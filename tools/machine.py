@@ -1,4 +1,5 @@
 """The machine a measurement ran on (no host name), for quoting numbers with it."""
+
 from __future__ import annotations
 
 import os
@@ -26,6 +27,11 @@ def machine() -> Dict[str, Any]:
         load: List[float] = [round(x, 2) for x in os.getloadavg()]
     except OSError:
         load = []
-    return {"cpu": cpu, "cpus": len(os.sched_getaffinity(0)), "ram_gb": ram_gb,
-            "load_average_at_start": load, "python": platform.python_version(),
-            "os": f"{platform.system()} {platform.release()}"}
+    return {
+        "cpu": cpu,
+        "cpus": len(os.sched_getaffinity(0)),
+        "ram_gb": ram_gb,
+        "load_average_at_start": load,
+        "python": platform.python_version(),
+        "os": f"{platform.system()} {platform.release()}",
+    }

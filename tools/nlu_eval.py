@@ -20,6 +20,7 @@
 
 Output: a summary on stdout, and build/eval/results.json, report.md and confusion.png.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -50,12 +51,25 @@ OUT_DIR = BUILD_DIR / "eval"
 # friendly or "about me" reply is right, so any answer of ours, about/bot included, may be
 # fine. Everything else, the "meta" domain's yes/no/maybe included, should never get a
 # FAQ answer, so it stays in the measurement.
-SMALL_TALK = frozenset({
-    "greeting", "goodbye", "thank_you", "are_you_a_bot", "what_can_i_ask_you",
-    "who_made_you", "who_do_you_work_for", "what_is_your_name", "how_old_are_you",
-    "where_are_you_from", "what_are_your_hobbies", "do_you_have_pets", "tell_joke",
-    "fun_fact", "meaning_of_life",
-})
+SMALL_TALK = frozenset(
+    {
+        "greeting",
+        "goodbye",
+        "thank_you",
+        "are_you_a_bot",
+        "what_can_i_ask_you",
+        "who_made_you",
+        "who_do_you_work_for",
+        "what_is_your_name",
+        "how_old_are_you",
+        "where_are_you_from",
+        "what_are_your_hobbies",
+        "do_you_have_pets",
+        "tell_joke",
+        "fun_fact",
+        "meaning_of_life",
+    }
+)
 
 # The issue's targets.
 TARGET_MACRO_F1 = 0.95
@@ -67,6 +81,7 @@ MARGIN_GRID = (0.0, 0.05, 0.1, 0.2, 0.3)
 
 
 # --- Decisions ----------------------------------------------------------------------------
+
 
 def _selected_key(parse: Parse, intent: str) -> Optional[str]:
     """The answer key the response selector picked for `intent` (per-intent or default)."""
@@ -120,8 +135,13 @@ def redecide(parse: Parse, response_threshold: float, response_margin: float) ->
     return _selected_key(parse, original) or original
 
 
-def replay(parse: Parse, fallback_threshold: float, ambiguity: float,
-           response_threshold: float, response_margin: float) -> str:
+def replay(
+    parse: Parse,
+    fallback_threshold: float,
+    ambiguity: float,
+    response_threshold: float,
+    response_margin: float,
+) -> str:
     """The decision had the FallbackClassifier and the FAQ guard used these thresholds.
 
     Rasa keeps the classifier's ranking under nlu_fallback, so the raw intent is recovered
@@ -156,8 +176,9 @@ FULL_GRID = {
 }
 
 
-def full_sweep(held_out: Sequence[Example], held_parses: Sequence[Parse],
-               clinc_parses: Sequence[Parse]) -> List[Dict[str, Any]]:
+def full_sweep(
+    held_out: Sequence[Example], held_parses: Sequence[Parse], clinc_parses: Sequence[Parse]
+) -> List[Dict[str, Any]]:
     """Every combination of FULL_GRID: held-out macro-F1 and CLINC misfires, best first
     among those within the misfire target, then the rest."""
     import itertools
@@ -169,16 +190,22 @@ def full_sweep(held_out: Sequence[Example], held_parses: Sequence[Parse],
         predicted = [replay(p, **params) for p in held_parses]
         decided = [replay(p, **params) for p in clinc_parses]
         misfires = sum(is_faq_answer(d) for d in decided)
-        rows.append({**params, "accuracy": accuracy(gold, predicted),
-                     "macro_f1": macro_f1(gold, predicted),
-                     "fallback_rate": sum(p == FALLBACK for p in predicted) / len(predicted),
-                     "clinc_misfires": misfires,
-                     "clinc_misfire_share": misfires / len(decided) if decided else 0.0})
+        rows.append(
+            {
+                **params,
+                "accuracy": accuracy(gold, predicted),
+                "macro_f1": macro_f1(gold, predicted),
+                "fallback_rate": sum(p == FALLBACK for p in predicted) / len(predicted),
+                "clinc_misfires": misfires,
+                "clinc_misfire_share": misfires / len(decided) if decided else 0.0,
+            }
+        )
     rows.sort(key=lambda r: (r["clinc_misfire_share"] > TARGET_MISFIRE_SHARE, -r["macro_f1"]))
     return rows
 
 
 # --- Metrics ------------------------------------------------------------------------------
+
 
 def accuracy(gold: Sequence[str], predicted: Sequence[str]) -> float:
     return sum(g == p for g, p in zip(gold, predicted)) / len(gold) if gold else 0.0
@@ -190,10 +217,12 @@ def per_label(gold: Sequence[str], predicted: Sequence[str]) -> Dict[str, Dict[s
 
     labels = sorted(set(gold))
     precision, recall, f1, support = precision_recall_fscore_support(
-        list(gold), list(predicted), labels=labels, zero_division=0)
-    return {label: {"precision": float(p), "recall": float(r), "f1": float(f),
-                    "support": int(s)}
-            for label, p, r, f, s in zip(labels, precision, recall, f1, support)}
+        list(gold), list(predicted), labels=labels, zero_division=0
+    )
+    return {
+        label: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
+        for label, p, r, f, s in zip(labels, precision, recall, f1, support)
+    }
 
 
 def macro_f1(gold: Sequence[str], predicted: Sequence[str]) -> float:
@@ -203,8 +232,9 @@ def macro_f1(gold: Sequence[str], predicted: Sequence[str]) -> float:
     return sum(s["f1"] for s in scores.values()) / len(scores) if scores else 0.0
 
 
-def worst_confusions(gold: Sequence[str], predicted: Sequence[str], n: int = 10
-                     ) -> List[Tuple[str, str, int]]:
+def worst_confusions(
+    gold: Sequence[str], predicted: Sequence[str], n: int = 10
+) -> List[Tuple[str, str, int]]:
     """The n most frequent (gold, predicted) mistakes, most frequent first, then by name."""
     counts = Counter((g, p) for g, p in zip(gold, predicted) if g != p)
     ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
@@ -217,11 +247,14 @@ def topic_accuracy(examples: Sequence[Example], predicted: Sequence[str]) -> Dic
     for example, label in zip(examples, predicted):
         totals[example.topic][0] += example.label == label
         totals[example.topic][1] += 1
-    return {topic: {"correct": c, "total": t, "accuracy": c / t}
-            for topic, (c, t) in sorted(totals.items())}
+    return {
+        topic: {"correct": c, "total": t, "accuracy": c / t}
+        for topic, (c, t) in sorted(totals.items())
+    }
 
 
 # --- Data ---------------------------------------------------------------------------------
+
 
 def load_held_out(folder: Path = corpus.HELD_OUT) -> List[Example]:
     """The held-out messages make eval measures: tests/nlu/*.yml, the crisis set left out."""
@@ -237,8 +270,10 @@ def read_clinc(path: Path, shown: Optional[str] = None) -> Optional[List[Tuple[s
     with path.open(encoding="utf-8", newline="") as handle:
         reader = csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
         if not reader.fieldnames or not {"text", "clinc_intent"} <= set(reader.fieldnames):
-            print(f"skipping misfire measurement: {shown or path} has no text and "
-                  "clinc_intent columns")
+            print(
+                f"skipping misfire measurement: {shown or path} has no text and "
+                "clinc_intent columns"
+            )
             return None
         return [(row["text"], row["clinc_intent"]) for row in reader if row.get("text")]
 
@@ -251,8 +286,11 @@ def not_small_talk(rows: Iterable[Tuple[str, str]]) -> List[Tuple[str, str]]:
 def misfire_summary(rows: Sequence[Tuple[str, str]], decisions: Sequence[str]) -> Dict[str, Any]:
     """Counts over non-small-talk rows: misfires (FAQ answers), false crisis alarms,
     clarifications (nlu_fallback), and every decision's count."""
-    misfired = [(text, intent, label) for (text, intent), label in zip(rows, decisions)
-                if is_faq_answer(label)]
+    misfired = [
+        (text, intent, label)
+        for (text, intent), label in zip(rows, decisions)
+        if is_faq_answer(label)
+    ]
     total = len(rows)
     return {
         "rows": total,
@@ -270,10 +308,14 @@ def misfire_summary(rows: Sequence[Tuple[str, str]], decisions: Sequence[str]) -
 
 # --- The FAQ guard sweep --------------------------------------------------------------------
 
-def sweep(held_out: Sequence[Example], held_parses: Sequence[Parse],
-          clinc_parses: Optional[Sequence[Parse]],
-          thresholds: Sequence[float] = THRESHOLD_GRID,
-          margins: Sequence[float] = MARGIN_GRID) -> List[Dict[str, Any]]:
+
+def sweep(
+    held_out: Sequence[Example],
+    held_parses: Sequence[Parse],
+    clinc_parses: Optional[Sequence[Parse]],
+    thresholds: Sequence[float] = THRESHOLD_GRID,
+    margins: Sequence[float] = MARGIN_GRID,
+) -> List[Dict[str, Any]]:
     """Held-out accuracy, fallback rate, wrong FAQ answers and CLINC misfires per pair."""
     gold = [e.label for e in held_out]
     rows = []
@@ -281,18 +323,21 @@ def sweep(held_out: Sequence[Example], held_parses: Sequence[Parse],
         for margin in margins:
             predicted = [redecide(p, threshold, margin) for p in held_parses]
             row: Dict[str, Any] = {
-                "response_threshold": threshold, "response_margin": margin,
-                "accuracy": accuracy(gold, predicted), "macro_f1": macro_f1(gold, predicted),
+                "response_threshold": threshold,
+                "response_margin": margin,
+                "accuracy": accuracy(gold, predicted),
+                "macro_f1": macro_f1(gold, predicted),
                 "fallback_rate": sum(p == FALLBACK for p in predicted) / len(predicted)
-                if predicted else 0.0,
-                "wrong_answers": sum(is_faq_answer(p) and p != g
-                                     for g, p in zip(gold, predicted)),
+                if predicted
+                else 0.0,
+                "wrong_answers": sum(is_faq_answer(p) and p != g for g, p in zip(gold, predicted)),
             }
             if clinc_parses is not None:
                 decided = [redecide(p, threshold, margin) for p in clinc_parses]
                 row["clinc_misfires"] = sum(is_faq_answer(d) for d in decided)
-                row["clinc_misfire_share"] = row["clinc_misfires"] / len(decided) \
-                    if decided else 0.0
+                row["clinc_misfire_share"] = (
+                    row["clinc_misfires"] / len(decided) if decided else 0.0
+                )
             rows.append(row)
     return rows
 
@@ -302,12 +347,15 @@ def guard_config(path: Path = CONFIG) -> Dict[str, float]:
     config = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
     for component in config.get("pipeline") or []:
         if str(component.get("name", "")).endswith("FaqGuard"):
-            return {"response_threshold": float(component.get("response_threshold", 0.5)),
-                    "response_margin": float(component.get("response_margin", 0.1))}
+            return {
+                "response_threshold": float(component.get("response_threshold", 0.5)),
+                "response_margin": float(component.get("response_margin", 0.1)),
+            }
     return {}
 
 
 # --- Output --------------------------------------------------------------------------------
+
 
 def confusion_png(gold: Sequence[str], predicted: Sequence[str], path: Path) -> None:
     """Counts of gold (rows) against decision (columns), labels grouped by topic."""
@@ -336,8 +384,15 @@ def confusion_png(gold: Sequence[str], predicted: Sequence[str], path: Path) -> 
     for row in range(len(labels)):
         for column in range(len(labels)):
             if matrix[row, column]:
-                axes.text(column, row, str(matrix[row, column]), ha="center", va="center",
-                          fontsize=6, color="white" if matrix[row, column] > top / 2 else "black")
+                axes.text(
+                    column,
+                    row,
+                    str(matrix[row, column]),
+                    ha="center",
+                    va="center",
+                    fontsize=6,
+                    color="white" if matrix[row, column] > top / 2 else "black",
+                )
     axes.set_title(f"Held-out confusion matrix ({len(gold)} messages)")
     figure.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -354,26 +409,45 @@ def report_markdown(results: Dict[str, Any]) -> str:
     held = results["held_out"]
     m = results["machine"]
     lines = [
-        "# NLU evaluation", "",
+        "# NLU evaluation",
+        "",
         f"{results['date']}; model {results['model']}; {m['cpus']} CPUs ({m['cpu']}), "
         f"{m['ram_gb']} GB RAM, Python {m['python']}; {results['runtime_s']:.0f} s. "
-        "Command: `python -m tools.nlu_eval` (`make eval`).", "",
-        "## Held-out set (tests/nlu/*.yml)", "",
+        "Command: `python -m tools.nlu_eval` (`make eval`).",
+        "",
+        "## Held-out set (tests/nlu/*.yml)",
+        "",
         f"- messages: {held['total']}",
         f"- accuracy: {_pct(held['accuracy'])}",
         f"- macro-F1: {held['macro_f1']:.3f} (target >= {TARGET_MACRO_F1})",
-        f"- became nlu_fallback: {held['fallbacks']}", "",
-        "| file | correct | total | accuracy |", "|---|---:|---:|---:|",
+        f"- became nlu_fallback: {held['fallbacks']}",
+        "",
+        "| file | correct | total | accuracy |",
+        "|---|---:|---:|---:|",
     ]
-    lines += [f"| {t} | {v['correct']} | {v['total']} | {_pct(v['accuracy'])} |"
-              for t, v in held["topics"].items()]
-    lines += ["", "### Most frequent confusions", "", "| gold | decision | count |",
-              "|---|---|---:|"]
+    lines += [
+        f"| {t} | {v['correct']} | {v['total']} | {_pct(v['accuracy'])} |"
+        for t, v in held["topics"].items()
+    ]
+    lines += [
+        "",
+        "### Most frequent confusions",
+        "",
+        "| gold | decision | count |",
+        "|---|---|---:|",
+    ]
     lines += [f"| {g} | {p} | {c} |" for g, p, c in held["worst_confusions"]]
-    lines += ["", "### Per label", "", "| label | precision | recall | F1 | support |",
-              "|---|---:|---:|---:|---:|"]
-    lines += [f"| {label} | {s['precision']:.2f} | {s['recall']:.2f} | {s['f1']:.2f} | "
-              f"{s['support']} |" for label, s in held["per_label"].items()]
+    lines += [
+        "",
+        "### Per label",
+        "",
+        "| label | precision | recall | F1 | support |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    lines += [
+        f"| {label} | {s['precision']:.2f} | {s['recall']:.2f} | {s['f1']:.2f} | {s['support']} |"
+        for label, s in held["per_label"].items()
+    ]
     lines += ["", "![confusion matrix](confusion.png)", "", "## Misfires (CLINC150 validation)", ""]
     clinc = results.get("clinc")
     if clinc is None:
@@ -384,30 +458,47 @@ def report_markdown(results: Dict[str, Any]) -> str:
             f"- misfires (a FAQ answer): {clinc['misfires']} = {_pct(clinc['misfire_share'])} "
             f"(target <= {_pct(TARGET_MISFIRE_SHARE)})",
             f"- crisis false alarms: {clinc['false_alarms']}",
-            f"- clarifications (nlu_fallback, not a misfire): {clinc['clarifications']}", "",
-            "| decision | count |", "|---|---:|",
+            f"- clarifications (nlu_fallback, not a misfire): {clinc['clarifications']}",
+            "",
+            "| decision | count |",
+            "|---|---:|",
         ]
         lines += [f"| {label} | {n} |" for label, n in clinc["decisions"].items()]
     sweep_rows = results.get("thresholds")
     if sweep_rows:
-        lines += ["", "## FAQ guard thresholds (replayed)", "", _sweep_table(sweep_rows,
-                                                                           results["guard"])]
+        lines += [
+            "",
+            "## FAQ guard thresholds (replayed)",
+            "",
+            _sweep_table(sweep_rows, results["guard"]),
+        ]
     return "\n".join(lines) + "\n"
 
 
 def _sweep_table(rows: Sequence[Dict[str, Any]], current: Dict[str, float]) -> str:
-    header = ("| threshold | margin | accuracy | macro-F1 | fallback | wrong answers "
-              "| CLINC misfires |\n|---:|---:|---:|---:|---:|---:|---:|")
+    header = (
+        "| threshold | margin | accuracy | macro-F1 | fallback | wrong answers "
+        "| CLINC misfires |\n|---:|---:|---:|---:|---:|---:|---:|"
+    )
     body = []
     for row in rows:
-        mark = " (now)" if current and row["response_threshold"] == current.get(
-            "response_threshold") and row["response_margin"] == current.get("response_margin") \
+        mark = (
+            " (now)"
+            if current
+            and row["response_threshold"] == current.get("response_threshold")
+            and row["response_margin"] == current.get("response_margin")
             else ""
-        misfires = (f"{row['clinc_misfires']} ({_pct(row['clinc_misfire_share'])})"
-                    if "clinc_misfires" in row else "skipped")
-        body.append(f"| {row['response_threshold']:.2f}{mark} | {row['response_margin']:.2f} | "
-                    f"{_pct(row['accuracy'])} | {row['macro_f1']:.3f} | "
-                    f"{_pct(row['fallback_rate'])} | {row['wrong_answers']} | {misfires} |")
+        )
+        misfires = (
+            f"{row['clinc_misfires']} ({_pct(row['clinc_misfire_share'])})"
+            if "clinc_misfires" in row
+            else "skipped"
+        )
+        body.append(
+            f"| {row['response_threshold']:.2f}{mark} | {row['response_margin']:.2f} | "
+            f"{_pct(row['accuracy'])} | {row['macro_f1']:.3f} | "
+            f"{_pct(row['fallback_rate'])} | {row['wrong_answers']} | {misfires} |"
+        )
     return header + "\n" + "\n".join(body)
 
 
@@ -418,12 +509,16 @@ def print_summary(results: Dict[str, Any], misfired: Sequence[Tuple[str, str, st
     print(f"NLU evaluation, {results['date']}, model {results['model']}")
     print(f"machine: {m['cpus']} CPUs ({m['cpu']}), {m['ram_gb']} GB RAM, Python {m['python']}")
     ok = "meets" if held["macro_f1"] >= TARGET_MACRO_F1 else "BELOW"
-    print(f"held-out: {held['total']} messages, accuracy {_pct(held['accuracy'])}, "
-          f"macro-F1 {held['macro_f1']:.3f} ({ok} target {TARGET_MACRO_F1}), "
-          f"nlu_fallback {held['fallbacks']}")
+    print(
+        f"held-out: {held['total']} messages, accuracy {_pct(held['accuracy'])}, "
+        f"macro-F1 {held['macro_f1']:.3f} ({ok} target {TARGET_MACRO_F1}), "
+        f"nlu_fallback {held['fallbacks']}"
+    )
     for topic, values in held["topics"].items():
-        print(f"  {topic:<14} {values['correct']:>4}/{values['total']:<4} "
-              f"{_pct(values['accuracy']):>6}")
+        print(
+            f"  {topic:<14} {values['correct']:>4}/{values['total']:<4} "
+            f"{_pct(values['accuracy']):>6}"
+        )
     print("most frequent confusions (gold -> decision: count):")
     for gold, predicted, count in held["worst_confusions"]:
         print(f"  {gold} -> {predicted}: {count}")
@@ -432,15 +527,22 @@ def print_summary(results: Dict[str, Any], misfired: Sequence[Tuple[str, str, st
         print(f"misfires: skipped ({results['clinc_skipped']})")
     else:
         ok = "meets" if clinc["misfire_share"] <= TARGET_MISFIRE_SHARE else "ABOVE"
-        print(f"CLINC misfires: {clinc['misfires']}/{clinc['rows']} = "
-              f"{_pct(clinc['misfire_share'])} ({ok} target {_pct(TARGET_MISFIRE_SHARE)}); "
-              f"crisis false alarms {clinc['false_alarms']}; "
-              f"clarifications {clinc['clarifications']}")
-        print(f"  of which answers about the subject (not about the assistant itself): "
-              f"{clinc['subject_misfires']} = {_pct(clinc['subject_misfires'] / clinc['rows'])}"
-              if clinc["rows"] else "")
-        print("  decisions: " + ", ".join(f"{k} {v}" for k, v in
-                                          list(clinc["decisions"].items())[:15]))
+        print(
+            f"CLINC misfires: {clinc['misfires']}/{clinc['rows']} = "
+            f"{_pct(clinc['misfire_share'])} ({ok} target {_pct(TARGET_MISFIRE_SHARE)}); "
+            f"crisis false alarms {clinc['false_alarms']}; "
+            f"clarifications {clinc['clarifications']}"
+        )
+        print(
+            f"  of which answers about the subject (not about the assistant itself): "
+            f"{clinc['subject_misfires']} = {_pct(clinc['subject_misfires'] / clinc['rows'])}"
+            if clinc["rows"]
+            else ""
+        )
+        print(
+            "  decisions: "
+            + ", ".join(f"{k} {v}" for k, v in list(clinc["decisions"].items())[:15])
+        )
         for text, intent, label in misfired[:20]:
             print(f"  misfire [{intent}] -> {label}: {text}")
     if results.get("thresholds"):
@@ -448,39 +550,54 @@ def print_summary(results: Dict[str, Any], misfired: Sequence[Tuple[str, str, st
         print(_sweep_table(results["thresholds"], results["guard"]))
     if results.get("full_sweep"):
         print("Fallback and guard thresholds together (best within the misfire target first):")
-        print("| fallback | ambiguity | response | margin | accuracy | macro-F1 | fallback rate "
-              "| CLINC misfires |")
+        print(
+            "| fallback | ambiguity | response | margin | accuracy | macro-F1 | fallback rate "
+            "| CLINC misfires |"
+        )
         print("|---:|---:|---:|---:|---:|---:|---:|---:|")
         for row in results["full_sweep"]:
-            print(f"| {row['fallback_threshold']:.2f} | {row['ambiguity']:.2f} | "
-                  f"{row['response_threshold']:.2f} | {row['response_margin']:.2f} | "
-                  f"{_pct(row['accuracy'])} | {row['macro_f1']:.3f} | "
-                  f"{_pct(row['fallback_rate'])} | {row['clinc_misfires']} "
-                  f"({_pct(row['clinc_misfire_share'])}) |")
-    print(f"runtime {results['runtime_s']:.0f} s; written to build/eval/ "
-          "(results.json, report.md, confusion.png)")
+            print(
+                f"| {row['fallback_threshold']:.2f} | {row['ambiguity']:.2f} | "
+                f"{row['response_threshold']:.2f} | {row['response_margin']:.2f} | "
+                f"{_pct(row['accuracy'])} | {row['macro_f1']:.3f} | "
+                f"{_pct(row['fallback_rate'])} | {row['clinc_misfires']} "
+                f"({_pct(row['clinc_misfire_share'])}) |"
+            )
+    print(
+        f"runtime {results['runtime_s']:.0f} s; written to build/eval/ "
+        "(results.json, report.md, confusion.png)"
+    )
 
 
 # --- Main ----------------------------------------------------------------------------------
 
-def evaluate(parse: Callable[[str], Parse], examples: Sequence[Example],
-             clinc_rows: Optional[Sequence[Tuple[str, str]]], thresholds: bool
-             ) -> Tuple[Dict[str, Any], List[Tuple[str, str, str]]]:
+
+def evaluate(
+    parse: Callable[[str], Parse],
+    examples: Sequence[Example],
+    clinc_rows: Optional[Sequence[Tuple[str, str]]],
+    thresholds: bool,
+) -> Tuple[Dict[str, Any], List[Tuple[str, str, str]]]:
     """Parse everything once; the metrics, and the misfired CLINC rows (kept out of files)."""
     held_parses = [parse(e.text) for e in examples]
     gold = [e.label for e in examples]
     predicted = [decision(p) for p in held_parses]
-    results: Dict[str, Any] = {"held_out": {
-        "total": len(examples),
-        "accuracy": accuracy(gold, predicted),
-        "macro_f1": macro_f1(gold, predicted),
-        "fallbacks": sum(p == FALLBACK for p in predicted),
-        "topics": topic_accuracy(examples, predicted),
-        "worst_confusions": worst_confusions(gold, predicted),
-        "per_label": per_label(gold, predicted),
-        "mistakes": [{"text": e.text, "gold": e.label, "decision": p}
-                     for e, p in zip(examples, predicted) if e.label != p],
-    }}
+    results: Dict[str, Any] = {
+        "held_out": {
+            "total": len(examples),
+            "accuracy": accuracy(gold, predicted),
+            "macro_f1": macro_f1(gold, predicted),
+            "fallbacks": sum(p == FALLBACK for p in predicted),
+            "topics": topic_accuracy(examples, predicted),
+            "worst_confusions": worst_confusions(gold, predicted),
+            "per_label": per_label(gold, predicted),
+            "mistakes": [
+                {"text": e.text, "gold": e.label, "decision": p}
+                for e, p in zip(examples, predicted)
+                if e.label != p
+            ],
+        }
+    }
     misfired: List[Tuple[str, str, str]] = []
     clinc_parses = None
     if clinc_rows is not None:
@@ -497,20 +614,26 @@ def evaluate(parse: Callable[[str], Parse], examples: Sequence[Example],
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.nlu_eval", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.nlu_eval",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--model", type=Path, default=CURRENT_MODEL)
-    parser.add_argument("--clinc", type=Path, default=None,
-                        help=f"the CLINC150 TSV (default {CLINC_SHOWN})")
+    parser.add_argument(
+        "--clinc", type=Path, default=None, help=f"the CLINC150 TSV (default {CLINC_SHOWN})"
+    )
     parser.add_argument("--out", type=Path, default=OUT_DIR)
-    parser.add_argument("--thresholds", action="store_true",
-                        help="also replay the FAQ guard over a grid of thresholds")
+    parser.add_argument(
+        "--thresholds",
+        action="store_true",
+        help="also replay the FAQ guard over a grid of thresholds",
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     started = time.monotonic()
     if not args.model.exists():
-        print(f"error: no trained model at {args.model}: run `make model` first.",
-              file=sys.stderr)
+        print(f"error: no trained model at {args.model}: run `make model` first.", file=sys.stderr)
         return 1
     examples = load_held_out()
     if not examples:
@@ -522,20 +645,21 @@ def main(argv: Optional[List[str]] = None) -> int:
     parse = NluParser(args.model, quiet=True)
     results, misfired = evaluate(parse, examples, clinc_rows, args.thresholds)
     predicted = results.pop("_predicted")
-    results.update({
-        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "model": Path(os.path.realpath(args.model)).name,
-        "machine": machine(),
-        "guard": guard_config(),
-        "small_talk_excluded": sorted(SMALL_TALK),
-        "runtime_s": time.monotonic() - started,
-    })
+    results.update(
+        {
+            "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            "model": Path(os.path.realpath(args.model)).name,
+            "machine": machine(),
+            "guard": guard_config(),
+            "small_talk_excluded": sorted(SMALL_TALK),
+            "runtime_s": time.monotonic() - started,
+        }
+    )
     if rows is None:
         results["clinc_skipped"] = f"{args.clinc or CLINC_SHOWN} not found"
     args.out.mkdir(parents=True, exist_ok=True)
     confusion_png([e.label for e in examples], predicted, args.out / "confusion.png")
-    (args.out / "results.json").write_text(json.dumps(results, indent=2) + "\n",
-                                           encoding="utf-8")
+    (args.out / "results.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     (args.out / "report.md").write_text(report_markdown(results), encoding="utf-8")
     print_summary(results, misfired)
     return 0

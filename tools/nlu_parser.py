@@ -5,6 +5,7 @@ included (contact mask, FAQ guard, contact detector, safeguarding override), exa
 `rasa run` would parse it. Used by `make eval`, the redaction evaluation and the tests
 that need the trained model.
 """
+
 from __future__ import annotations
 
 import asyncio

@@ -12,6 +12,7 @@ numbers are the cost of one message on an idle server: what tuning can shave.
   --model PATH        default models/current.tar.gz
   --cprofile N        also print the N functions with the most own time (cProfile)
 """
+
 from __future__ import annotations
 
 import argparse
@@ -44,7 +45,7 @@ class StageTimer:
     def __init__(self) -> None:
         self.totals: Dict[str, float] = {name: 0.0 for name in STAGES}
         self.calls: Dict[str, int] = {name: 0 for name in STAGES}
-        self._stack: List[List[float]] = []   # [start, time spent in nested stages]
+        self._stack: List[List[float]] = []  # [start, time spent in nested stages]
 
     def enter(self) -> None:
         self._stack.append([time.perf_counter(), 0.0])
@@ -65,6 +66,7 @@ def instrument(owner: type, name: str, stage: str, timer: StageTimer) -> None:
     """Replace owner.name by a wrapper that reports its time as `stage`."""
     original = getattr(owner, name)
     if inspect.iscoroutinefunction(original):
+
         @functools.wraps(original)
         async def timed_async(*args: Any, **kwargs: Any) -> Any:
             timer.enter()
@@ -72,8 +74,10 @@ def instrument(owner: type, name: str, stage: str, timer: StageTimer) -> None:
                 return await original(*args, **kwargs)
             finally:
                 timer.leave(stage)
+
         setattr(owner, name, timed_async)
     else:
+
         @functools.wraps(original)
         def timed(*args: Any, **kwargs: Any) -> Any:
             timer.enter()
@@ -81,11 +85,13 @@ def instrument(owner: type, name: str, stage: str, timer: StageTimer) -> None:
                 return original(*args, **kwargs)
             finally:
                 timer.leave(stage)
+
         setattr(owner, name, timed)
 
 
-async def profile(model: Path, endpoints: Path, conversations: int,
-                  profiler: Optional[cProfile.Profile]) -> Dict[str, Any]:
+async def profile(
+    model: Path, endpoints: Path, conversations: int, profiler: Optional[cProfile.Profile]
+) -> Dict[str, Any]:
     """Load the agent, instrument it, run the conversations; per-message stage times."""
     from rasa.core.actions.action import RemoteAction
     from rasa.core.agent import load_agent
@@ -99,8 +105,9 @@ async def profile(model: Path, endpoints: Path, conversations: int,
     configure_logging_and_warnings(logging.INFO)
     configure_structlog(logging.INFO)
     loading = time.perf_counter()
-    agent = await load_agent(model_path=str(model),
-                             endpoints=AvailableEndpoints.read_endpoints(str(endpoints)))
+    agent = await load_agent(
+        model_path=str(model), endpoints=AvailableEndpoints.read_endpoints(str(endpoints))
+    )
     load_seconds = time.perf_counter() - loading
     timer = StageTimer()
     store = agent.tracker_store
@@ -116,7 +123,7 @@ async def profile(model: Path, endpoints: Path, conversations: int,
     corpus = bench.load_corpus()
     rng = random.Random("profile")
     rows: List[Dict[str, Any]] = []
-    for index in range(conversations + 1):   # the first one warms up
+    for index in range(conversations + 1):  # the first one warms up
         sender = f"profile-{uuid.uuid4().hex}"
         last: List[Dict[str, Any]] = []
         for step in bench.conversation(corpus, rng):
@@ -144,10 +151,13 @@ def report(result: Dict[str, Any]) -> str:
     rows = result["rows"]
     count = len(rows)
     total = sum(row["total"] for row in rows)
-    lines = [f"Model loaded in {result['load_seconds']:.1f} s; {count} messages timed "
-             f"(tracker store {result['store']}); unanswered: "
-             f"{sum(not row['answered'] for row in rows)}.", "",
-             f"{'stage':<15}{'ms/message':>12}{'share':>8}"]
+    lines = [
+        f"Model loaded in {result['load_seconds']:.1f} s; {count} messages timed "
+        f"(tracker store {result['store']}); unanswered: "
+        f"{sum(not row['answered'] for row in rows)}.",
+        "",
+        f"{'stage':<15}{'ms/message':>12}{'share':>8}",
+    ]
     accounted = 0.0
     for stage in STAGES:
         spent = sum(row[stage] for row in rows)
@@ -156,25 +166,36 @@ def report(result: Dict[str, Any]) -> str:
     other = total - accounted
     lines.append(f"{'other':<15}{1000 * other / count:>12.1f}{100 * other / total:>7.0f}%")
     lines.append(f"{'total':<15}{1000 * total / count:>12.1f}{100:>7.0f}%")
-    lines += ["", f"{'message kind':<24}{'n':>4}{'total ms':>10}"
-              + "".join(f"{stage[:10]:>12}" for stage in STAGES)]
+    lines += [
+        "",
+        f"{'message kind':<24}{'n':>4}{'total ms':>10}"
+        + "".join(f"{stage[:10]:>12}" for stage in STAGES),
+    ]
     for kind in sorted({row["kind"] for row in rows}):
         chosen = [row for row in rows if row["kind"] == kind]
         mean = lambda key: 1000 * sum(row[key] for row in chosen) / len(chosen)  # noqa: E731
-        lines.append(f"{kind:<24}{len(chosen):>4}{mean('total'):>10.1f}"
-                     + "".join(f"{mean(stage):>12.1f}" for stage in STAGES))
+        lines.append(
+            f"{kind:<24}{len(chosen):>4}{mean('total'):>10.1f}"
+            + "".join(f"{mean(stage):>12.1f}" for stage in STAGES)
+        )
     silent = [row for row in rows if not row["answered"]]
     if silent:
         lines += ["", "Messages that got no answer at all:"]
         lines += [f"  {row['kind']}: {row['text']!r}" for row in silent]
-    lines += ["", "'other' is Rasa's own bookkeeping between stages (locks, events, "
-              "tracker copies, featurising the dialogue for the policies is in 'policies')."]
+    lines += [
+        "",
+        "'other' is Rasa's own bookkeeping between stages (locks, events, "
+        "tracker copies, featurising the dialogue for the policies is in 'policies').",
+    ]
     return "\n".join(lines)
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.profile_message", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.profile_message",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--conversations", type=int, default=5)
     parser.add_argument("--model", default=str(CURRENT_MODEL))
     parser.add_argument("--cprofile", type=int, default=0, metavar="N")
@@ -199,8 +220,9 @@ def main(argv: Optional[List[str]] = None) -> int:
             print(f"error: {problem}", file=sys.stderr)
             return 1
         try:
-            result = asyncio.run(profile(model, stack.endpoints_file, options.conversations,
-                                         profiler))
+            result = asyncio.run(
+                profile(model, stack.endpoints_file, options.conversations, profiler)
+            )
         finally:
             stack.stop()
     print(report(result))

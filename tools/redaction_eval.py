@@ -20,6 +20,7 @@ words (OTHER_TEMPLATES), shows how far the mask carries to wordings it was not m
 It prints the accuracy of each and the decisions that differ between original and
 redacted. Only fictitious values are used (Ofcom drama numbers, example.com).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -72,8 +73,9 @@ def held_out_examples(folder: Path = corpus.HELD_OUT) -> List[Example]:
     return [(e.label, e.text) for e in corpus.held_out(crisis=True, folder=folder)]
 
 
-def with_detail(text: str, rng: random.Random,
-                templates: Sequence[Tuple[str, Sequence[str]]] = TEMPLATES) -> str:
+def with_detail(
+    text: str, rng: random.Random, templates: Sequence[Tuple[str, Sequence[str]]] = TEMPLATES
+) -> str:
     """The message with one contact detail added, in one of the ways parents write it."""
     template, values = rng.choice(templates)
     body = text.rstrip(".!? ") if template.startswith("{text}") else text
@@ -85,7 +87,7 @@ def decision(parse: Dict[str, Any]) -> str:
     intent = (parse.get("intent") or {}).get("name") or ""
     selectors = parse.get("response_selector") or {}
     selected = selectors.get(intent) or selectors.get("default") or {}
-    key = ((selected.get("response") or {}).get("intent_response_key") or "")
+    key = (selected.get("response") or {}).get("intent_response_key") or ""
     return key if key.startswith(f"{intent}/") else intent
 
 
@@ -94,9 +96,12 @@ def agrees(gold: str, decided: str) -> bool:
     return decided == gold or ("/" not in gold and decided.split("/")[0] == gold)
 
 
-def evaluate(examples: Sequence[Example], parse: Callable[[str], Dict[str, Any]],
-             seed: int = SEED,
-             templates: Sequence[Tuple[str, Sequence[str]]] = TEMPLATES) -> Dict[str, Any]:
+def evaluate(
+    examples: Sequence[Example],
+    parse: Callable[[str], Dict[str, Any]],
+    seed: int = SEED,
+    templates: Sequence[Tuple[str, Sequence[str]]] = TEMPLATES,
+) -> Dict[str, Any]:
     """Accuracy on clean, original-with-detail and redacted-with-detail texts."""
     rng = random.Random(seed)
     correct: Counter = Counter()
@@ -104,27 +109,39 @@ def evaluate(examples: Sequence[Example], parse: Callable[[str], Dict[str, Any]]
     for gold, text in examples:
         typed = with_detail(text, rng, templates)
         stored = redact(typed)
-        decided = {"clean": decision(parse(text)), "original": decision(parse(typed)),
-                   "redacted": decision(parse(stored))}
+        decided = {
+            "clean": decision(parse(text)),
+            "original": decision(parse(typed)),
+            "redacted": decision(parse(stored)),
+        }
         for version, label in decided.items():
             correct[version] += agrees(gold, label)
         if decided["original"] != decided["redacted"]:
             changed.append((gold, stored, decided["original"], decided["redacted"]))
     total = len(examples)
-    return {"total": total, "accuracy": {v: correct[v] / total if total else 0.0
-                                         for v in ("clean", "original", "redacted")},
-            "changed": changed}
+    return {
+        "total": total,
+        "accuracy": {
+            v: correct[v] / total if total else 0.0 for v in ("clean", "original", "redacted")
+        },
+        "changed": changed,
+    }
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.redaction_eval", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.redaction_eval",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--model", type=Path, default=CURRENT_MODEL)
     parser.add_argument("--limit", type=int, default=None, help="evaluate only N examples")
     args = parser.parse_args(argv)
     if not args.model.exists():
-        print(f"error: no trained model at {args.model.name}: run `make model` first.",
-              file=sys.stderr)
+        print(
+            f"error: no trained model at {args.model.name}: run `make model` first.",
+            file=sys.stderr,
+        )
         return 1
     examples = held_out_examples()
     if not examples:
@@ -134,8 +151,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         examples = random.Random(SEED).sample(examples, min(args.limit, len(examples)))
     parse = NluParser(args.model, quiet=True)
     print(f"Held-out examples: {len(examples)} (tests/nlu), one contact detail added to each")
-    for title, templates in (("the templates the mask was written for", TEMPLATES),
-                             ("other wordings (OTHER_TEMPLATES)", OTHER_TEMPLATES)):
+    for title, templates in (
+        ("the templates the mask was written for", TEMPLATES),
+        ("other wordings (OTHER_TEMPLATES)", OTHER_TEMPLATES),
+    ):
         result = evaluate(examples, parse, templates=templates)
         accuracy = result["accuracy"]
         print(f"{title}:")

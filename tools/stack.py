@@ -14,6 +14,7 @@ Used by the benchmark (tools/bench.py), the per-message profile (tools/profile_m
 which runs Rasa in its own process and starts only the action server here), the live
 tests (tests/live, tests/browser) and the scale-out test (tests/infra).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -33,8 +34,10 @@ from bot.paths import CURRENT_MODEL, ENDPOINTS, PRODUCTION_ENDPOINTS, PROJECT_RO
 
 # Quiet, local, and the same everywhere: no telemetry, no TensorFlow banner.
 QUIET_ENV = {
-    "TF_CPP_MIN_LOG_LEVEL": "2", "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
-    "RASA_TELEMETRY_ENABLED": "false", "PYTHONWARNINGS": "ignore",
+    "TF_CPP_MIN_LOG_LEVEL": "2",
+    "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+    "RASA_TELEMETRY_ENABLED": "false",
+    "PYTHONWARNINGS": "ignore",
 }
 
 
@@ -52,8 +55,10 @@ def scratch_database(postgres_url: str, prefix: str) -> Iterator[str]:
             connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
     except Exception as error:  # unreachable, refused, no right to create: say which
         admin.dispose()
-        raise RuntimeError(f"PostgreSQL at {url.host}:{url.port} could not give a database "
-                           f"for the run: {type(error).__name__}: {error}") from error
+        raise RuntimeError(
+            f"PostgreSQL at {url.host}:{url.port} could not give a database "
+            f"for the run: {type(error).__name__}: {error}"
+        ) from error
     try:
         yield name
     finally:
@@ -71,10 +76,15 @@ def production_env(postgres_url: str, redis_url: str, database: str) -> Dict[str
 
     pg, rd = make_url(postgres_url), urlsplit(redis_url)
     return {
-        "DB_HOST": pg.host or "127.0.0.1", "DB_PORT": str(pg.port or 5432), "DB_NAME": database,
-        "DB_USER": pg.username or "", "DB_PASSWORD": pg.password or "",
-        "REDIS_HOST": rd.hostname or "127.0.0.1", "REDIS_PORT": str(rd.port or 6379),
-        "REDIS_DB": rd.path.strip("/") or "1", "REDIS_PASSWORD": rd.password or "",
+        "DB_HOST": pg.host or "127.0.0.1",
+        "DB_PORT": str(pg.port or 5432),
+        "DB_NAME": database,
+        "DB_USER": pg.username or "",
+        "DB_PASSWORD": pg.password or "",
+        "REDIS_HOST": rd.hostname or "127.0.0.1",
+        "REDIS_PORT": str(rd.port or 6379),
+        "REDIS_DB": rd.path.strip("/") or "1",
+        "REDIS_PASSWORD": rd.password or "",
     }
 
 
@@ -89,15 +99,23 @@ def free_port() -> int:
 class Stack:
     """The assistant's processes with ports and storage of their own."""
 
-    def __init__(self, workdir: Path, *, model: Path = CURRENT_MODEL, label: str = "",
-                 edge: bool = True, rasa_servers: int = 1,
-                 production: Optional[Mapping[str, str]] = None,
-                 settings_file: Optional[Path] = None,
-                 extra_env: Optional[Mapping[str, str]] = None,
-                 endpoints_overrides: Optional[Mapping[str, object]] = None) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        *,
+        model: Path = CURRENT_MODEL,
+        label: str = "",
+        edge: bool = True,
+        rasa_servers: int = 1,
+        production: Optional[Mapping[str, str]] = None,
+        settings_file: Optional[Path] = None,
+        extra_env: Optional[Mapping[str, str]] = None,
+        endpoints_overrides: Optional[Mapping[str, object]] = None,
+    ) -> None:
         if not Path(model).exists():
-            raise RuntimeError(f"No trained model at {model}: run `make model` "
-                               "(make test does) first.")
+            raise RuntimeError(
+                f"No trained model at {model}: run `make model` (make test does) first."
+            )
         self.workdir = workdir
         self.model = Path(model)
         self.label = label
@@ -105,8 +123,9 @@ class Stack:
         self.ports: Dict[str, int] = {"actions": free_port(), "edge": free_port()}
         for index in range(rasa_servers):
             self.ports[self._rasa_name(index)] = free_port()
-        self.rasa_urls = [f"http://127.0.0.1:{self.ports[self._rasa_name(i)]}"
-                          for i in range(rasa_servers)]
+        self.rasa_urls = [
+            f"http://127.0.0.1:{self.ports[self._rasa_name(i)]}" for i in range(rasa_servers)
+        ]
         self.rasa_url = self.rasa_urls[0] if self.rasa_urls else ""
         self.actions_url = f"http://127.0.0.1:{self.ports['actions']}"
         self.edge_url = f"http://127.0.0.1:{self.ports['edge']}"
@@ -124,9 +143,12 @@ class Stack:
             self.endpoints_file = PRODUCTION_ENDPOINTS
         self.env = dict(
             os.environ,
-            ACTIONS_PORT=str(self.ports["actions"]), EDGE_PORT=str(self.ports["edge"]),
-            RASA_ENDPOINTS=str(self.endpoints_file), ACTIONS_URL=self.actions_url,
-            HANDOFF_DB_URL=f"sqlite:///{self.handoff_db}", **QUIET_ENV,
+            ACTIONS_PORT=str(self.ports["actions"]),
+            EDGE_PORT=str(self.ports["edge"]),
+            RASA_ENDPOINTS=str(self.endpoints_file),
+            ACTIONS_URL=self.actions_url,
+            HANDOFF_DB_URL=f"sqlite:///{self.handoff_db}",
+            **QUIET_ENV,
         )
         if self.rasa_urls:
             self.env.update(RASA_PORT=str(self.ports["rasa"]), RASA_URL=self.rasa_url)
@@ -149,8 +171,14 @@ class Stack:
         commands = {"actions": [*bot, "serve-actions"]}
         for index in range(len(self.rasa_urls)):
             name = self._rasa_name(index)
-            commands[name] = [*bot, "serve-rasa", "--model", str(self.model),
-                              "--port", str(self.ports[name])]
+            commands[name] = [
+                *bot,
+                "serve-rasa",
+                "--model",
+                str(self.model),
+                "--port",
+                str(self.ports[name]),
+            ]
         if self.with_edge:
             commands["edge"] = [*bot, "edge", "--port", str(self.ports["edge"])]
         return commands
@@ -163,8 +191,12 @@ class Stack:
             log = log_dir / (f"{self.label}-{name}.log" if self.label else f"{name}.log")
             self.logs[name] = log
             self.processes[name] = subprocess.Popen(
-                command, cwd=PROJECT_ROOT, env=self.env, stdout=log.open("wb"),
-                stderr=subprocess.STDOUT, start_new_session=True,
+                command,
+                cwd=PROJECT_ROOT,
+                env=self.env,
+                stdout=log.open("wb"),
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
         return self
 
@@ -199,15 +231,17 @@ class Stack:
                 pass
             time.sleep(1)
         self.stop()
-        raise RuntimeError(f"The {self.label or 'stack'} did not become ready in "
-                           f"{timeout:.0f} s:\n{self.tail()}")
+        raise RuntimeError(
+            f"The {self.label or 'stack'} did not become ready in {timeout:.0f} s:\n{self.tail()}"
+        )
 
     def check_alive(self) -> None:
         """Raise with the logs' tails when a process has exited."""
         for name, process in self.processes.items():
             if process.poll() is not None:
-                raise RuntimeError(f"The {self.label or 'stack'} {name} process exited "
-                                   f"early:\n{self.tail()}")
+                raise RuntimeError(
+                    f"The {self.label or 'stack'} {name} process exited early:\n{self.tail()}"
+                )
 
     def tail(self, lines: int = 30) -> str:
         """The last lines of every process's log."""
@@ -233,8 +267,11 @@ class Stack:
         """Send straight to a Rasa server's REST channel (as the edge does); its replies."""
         import requests
 
-        reply = requests.post(f"{url or self.rasa_url}/webhooks/rest/webhook",
-                              json={"sender": sender, "message": text}, timeout=90)
+        reply = requests.post(
+            f"{url or self.rasa_url}/webhooks/rest/webhook",
+            json={"sender": sender, "message": text},
+            timeout=90,
+        )
         reply.raise_for_status()
         answer: List[dict] = reply.json()
         return answer

@@ -3,6 +3,7 @@
 Errors fail the check (an unregistered or changed text, missing or unknown points, a
 malformed approval); warnings only inform (an entry domain.yml no longer has).
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -23,6 +24,7 @@ from bot.content.register import (
     response_hashes,
 )
 
+
 def _valid_time(stamp: Optional[str]) -> bool:
     if not stamp:
         return False
@@ -38,8 +40,10 @@ def _entry_problems(register: Register, name: str, index: int, entry: Entry) -> 
     where = f"{name} variation {index}"
     problems = []
     if not entry.points:
-        problems.append(f"{where}: no CONTENT.md points: write them in "
-                        "bot/content/register.yml (ids from its `points:` glossary)")
+        problems.append(
+            f"{where}: no CONTENT.md points: write them in "
+            "bot/content/register.yml (ids from its `points:` glossary)"
+        )
     for point in entry.points:
         if point not in register.points:
             known = ", ".join(register.points) or "none: the glossary is empty"
@@ -50,75 +54,127 @@ def _entry_problems(register: Register, name: str, index: int, entry: Entry) -> 
         problems.append(f"{where}: status {entry.status!r} must be one of {', '.join(STATUSES)}")
     elif entry.status == APPROVED:
         if not entry.approved_by:
-            problems.append(f"{where}: approved but approved_by is empty: "
-                            f"{approve_command(name, 'adviser')}")
+            problems.append(
+                f"{where}: approved but approved_by is empty: {approve_command(name, 'adviser')}"
+            )
         if not _valid_time(entry.approved_at):
-            problems.append(f"{where}: approved but approved_at {entry.approved_at!r} is not "
-                            f"an ISO date-time: {approve_command(name, entry.approved_by or 'adviser')}")
+            problems.append(
+                f"{where}: approved but approved_at {entry.approved_at!r} is not "
+                f"an ISO date-time: {approve_command(name, entry.approved_by or 'adviser')}"
+            )
     elif entry.approved_by or entry.approved_at:
-        problems.append(f"{where}: source-derived but has approved_by/approved_at: "
-                        "set status approved with the approve command, or clear them")
+        problems.append(
+            f"{where}: source-derived but has approved_by/approved_at: "
+            "set status approved with the approve command, or clear them"
+        )
     return problems
 
 
-def check(register: Register, responses: Mapping[str, Sequence[Mapping[str, Any]]]
-          ) -> List[Finding]:
+def check(
+    register: Register, responses: Mapping[str, Sequence[Mapping[str, Any]]]
+) -> List[Finding]:
     """Every problem between domain.yml and the register; errors first, then warnings."""
     errors: List[Finding] = []
     warnings: List[Finding] = []
     for point, summary in register.points.items():
         if not POINT_ID.match(point):
-            errors.append(Finding("error", "", f"point id {point!r} in the glossary: use ids "
-                                               "like A1, B3, D or HANDOFF"))
+            errors.append(
+                Finding(
+                    "error",
+                    "",
+                    f"point id {point!r} in the glossary: use ids like A1, B3, D or HANDOFF",
+                )
+            )
         if not summary:
-            errors.append(Finding("error", "", f"point {point}: the glossary needs a one-line "
-                                               "summary of it"))
+            errors.append(
+                Finding("error", "", f"point {point}: the glossary needs a one-line summary of it")
+            )
     hashes = response_hashes(responses)
     for name, variation_hashes in hashes.items():
         entries = register.responses.get(name)
         if not entries:
-            errors.append(Finding("error", name, (
-                f"{name}: not in the register ({len(variation_hashes)} variation(s)): run "
-                "python -m bot content sync, then write its CONTENT.md points in "
-                "bot/content/register.yml")))
+            errors.append(
+                Finding(
+                    "error",
+                    name,
+                    (
+                        f"{name}: not in the register ({len(variation_hashes)} variation(s)): run "
+                        "python -m bot content sync, then write its CONTENT.md points in "
+                        "bot/content/register.yml"
+                    ),
+                )
+            )
             continue
         paired = match(variation_hashes, entries)
         for index, entry in sorted(paired.same.items()):
-            errors.extend(Finding("error", name, p)
-                          for p in _entry_problems(register, name, index, entry))
+            errors.extend(
+                Finding("error", name, p) for p in _entry_problems(register, name, index, entry)
+            )
             previous = entry.previous_approval or {}
             if entry.status == SOURCE_DERIVED and previous.get("approved_by"):
                 role = previous["approved_by"]
-                warnings.append(Finding("warning", name, (
-                    f"{name} variation {index}: changed after approval by {role} on "
-                    f"{day_of(previous.get('approved_at'))}; source-derived until re-approved: "
-                    f"{approve_command(name, role)}")))
+                warnings.append(
+                    Finding(
+                        "warning",
+                        name,
+                        (
+                            f"{name} variation {index}: changed after approval by {role} on "
+                            f"{day_of(previous.get('approved_at'))}; source-derived until re-approved: "
+                            f"{approve_command(name, role)}"
+                        ),
+                    )
+                )
         for index, entry in sorted(paired.changed.items()):
             where = f"{name} variation {index}"
             if entry.status == APPROVED:
                 role = entry.approved_by or "adviser"
-                message = (f"{where}: text changed since approval by {role} on "
-                           f"{day_of(entry.approved_at)}: re-approve with "
-                           f"{approve_command(name, role)}")
+                message = (
+                    f"{where}: text changed since approval by {role} on "
+                    f"{day_of(entry.approved_at)}: re-approve with "
+                    f"{approve_command(name, role)}"
+                )
             else:
                 points = ", ".join(entry.points) or "none"
-                message = (f"{where}: text changed since it was registered (source-derived, "
-                           f"points {points}): check it still rests on those points, then run "
-                           f"python -m bot content sync, or approve it with "
-                           f"{approve_command(name, 'adviser')}")
+                message = (
+                    f"{where}: text changed since it was registered (source-derived, "
+                    f"points {points}): check it still rests on those points, then run "
+                    f"python -m bot content sync, or approve it with "
+                    f"{approve_command(name, 'adviser')}"
+                )
             errors.append(Finding("error", name, message))
         for index in paired.new:
-            errors.append(Finding("error", name, (
-                f"{name} variation {index}: not in the register: run python -m bot content "
-                "sync, then check its CONTENT.md points in bot/content/register.yml")))
+            errors.append(
+                Finding(
+                    "error",
+                    name,
+                    (
+                        f"{name} variation {index}: not in the register: run python -m bot content "
+                        "sync, then check its CONTENT.md points in bot/content/register.yml"
+                    ),
+                )
+            )
         for entry in paired.leftover:
-            warnings.append(Finding("warning", name, (
-                f"{name}: the register holds a variation that domain.yml no longer has "
-                f"(registered as variation {entry.variation}): python -m bot content sync "
-                "removes it")))
+            warnings.append(
+                Finding(
+                    "warning",
+                    name,
+                    (
+                        f"{name}: the register holds a variation that domain.yml no longer has "
+                        f"(registered as variation {entry.variation}): python -m bot content sync "
+                        "removes it"
+                    ),
+                )
+            )
     for name in register.responses:
         if name not in hashes:
-            warnings.append(Finding("warning", name, (
-                f"{name}: in the register but not in domain.yml: python -m bot content sync "
-                "removes it")))
+            warnings.append(
+                Finding(
+                    "warning",
+                    name,
+                    (
+                        f"{name}: in the register but not in domain.yml: python -m bot content sync "
+                        "removes it"
+                    ),
+                )
+            )
     return errors + warnings

@@ -7,6 +7,7 @@ report   write a review sheet (Markdown or CSV) an adviser can read
 sync     register new and changed texts as source-derived (never guesses points for a
          response name it has not seen)
 """
+
 from __future__ import annotations
 
 import argparse
@@ -71,8 +72,9 @@ def do_sync(register_path: Path, domain_path: Path) -> int:
     updated, changes = update.sync(register, responses)
     for line in changes:
         print(line)
-    if register_file.dump_register(updated) == (Path(register_path).read_text(encoding="utf-8")
-                                      if Path(register_path).exists() else None):
+    if register_file.dump_register(updated) == (
+        Path(register_path).read_text(encoding="utf-8") if Path(register_path).exists() else None
+    ):
         print("content register: already up to date")
     else:
         register_file.save_register(updated, register_path)
@@ -81,8 +83,9 @@ def do_sync(register_path: Path, domain_path: Path) -> int:
     return 0
 
 
-def do_approve(register_path: Path, domain_path: Path, name: str, role: str,
-               variation: Optional[int]) -> int:
+def do_approve(
+    register_path: Path, domain_path: Path, name: str, role: str, variation: Optional[int]
+) -> int:
     """Record an approval; nothing is written when any part of it is refused."""
     register = register_file.load_register(register_path)
     responses = read_responses(domain_path)
@@ -121,8 +124,9 @@ def do_report(register_path: Path, domain_path: Path, out: Path, fmt: Optional[s
     return 0
 
 
-def run(args: argparse.Namespace, register_path: Path = REGISTER,
-        domain_path: Path = DOMAIN) -> int:
+def run(
+    args: argparse.Namespace, register_path: Path = REGISTER, domain_path: Path = DOMAIN
+) -> int:
     """Dispatch `python -m bot content ...`; a broken register is a clear error, not a trace."""
     command = args.content_command
     try:
@@ -131,10 +135,13 @@ def run(args: argparse.Namespace, register_path: Path = REGISTER,
         if command == "sync":
             return do_sync(register_path, domain_path)
         if command == "approve":
-            return do_approve(register_path, domain_path, args.name, args.by,
-                              getattr(args, "variation", None))
+            return do_approve(
+                register_path, domain_path, args.name, args.by, getattr(args, "variation", None)
+            )
         if command == "report":
-            return do_report(register_path, domain_path, Path(args.out), getattr(args, "format", None))
+            return do_report(
+                register_path, domain_path, Path(args.out), getattr(args, "format", None)
+            )
     except (reg.RegisterError, OSError, yaml.YAMLError) as problem:
         print(f"error: {problem}", file=sys.stderr)
         return 1

@@ -18,6 +18,7 @@ The jobs around it, each in a module of its own: reading and writing the file
 (review.py), and the command line (cli.py). All pure logic except the file and the
 command line.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -73,6 +74,7 @@ class Finding:
 
 # --- Hashing -------------------------------------------------------------------------------
 
+
 def canonical(variation: Mapping[str, Any]) -> str:
     """The variation as sorted-key JSON, empty keys dropped (`buttons:` with nothing in it
     shows the parent nothing, so it hashes like no buttons at all)."""
@@ -85,23 +87,25 @@ def variation_hash(variation: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical(variation).encode("utf-8")).hexdigest()
 
 
-def response_hashes(responses: Mapping[str, Sequence[Mapping[str, Any]]]
-                    ) -> Dict[str, List[str]]:
+def response_hashes(responses: Mapping[str, Sequence[Mapping[str, Any]]]) -> Dict[str, List[str]]:
     """Response name -> the hash of each of its variations, in domain.yml order."""
-    return {name: [variation_hash(v) for v in variations or []]
-            for name, variations in responses.items()}
+    return {
+        name: [variation_hash(v) for v in variations or []]
+        for name, variations in responses.items()
+    }
 
 
 # --- Matching domain variations with register entries ---------------------------------------
+
 
 @dataclass
 class Match:
     """How one response's variations line up with its register entries."""
 
-    same: Dict[int, Entry] = field(default_factory=dict)      # index -> entry, hash equal
-    changed: Dict[int, Entry] = field(default_factory=dict)   # index -> stale entry
-    new: List[int] = field(default_factory=list)              # indexes with no entry
-    leftover: List[Entry] = field(default_factory=list)       # entries matching nothing
+    same: Dict[int, Entry] = field(default_factory=dict)  # index -> entry, hash equal
+    changed: Dict[int, Entry] = field(default_factory=dict)  # index -> stale entry
+    new: List[int] = field(default_factory=list)  # indexes with no entry
+    leftover: List[Entry] = field(default_factory=list)  # entries matching nothing
 
 
 def match(hashes: Sequence[str], entries: Sequence[Entry]) -> Match:
@@ -118,8 +122,10 @@ def match(hashes: Sequence[str], entries: Sequence[Entry]) -> Match:
                 return entry
         return None
 
-    for rule in (lambda i: lambda e: e.sha256 == hashes[i] and e.variation == i,
-                 lambda i: lambda e: e.sha256 == hashes[i]):
+    for rule in (
+        lambda i: lambda e: e.sha256 == hashes[i] and e.variation == i,
+        lambda i: lambda e: e.sha256 == hashes[i],
+    ):
         for index in list(todo):
             entry = take(index, rule(index))
             if entry is not None:
@@ -137,6 +143,7 @@ def match(hashes: Sequence[str], entries: Sequence[Entry]) -> Match:
 
 
 # --- Words the commands share ---------------------------------------------------------------
+
 
 def day_of(stamp: Optional[str]) -> str:
     return (stamp or "an unknown date").split("T")[0]

@@ -1,5 +1,6 @@
 """Reading and writing bot/content/register.yml: a header that explains the file, then the
 points glossary and every response's entries, in a stable order; written atomically."""
+
 from __future__ import annotations
 
 import os
@@ -79,16 +80,19 @@ def parse_register(data: Any, where: str = "register.yml") -> Register:
             if not isinstance(points, list):
                 raise RegisterError(f"{label}: points must be a list like [B3]")
             previous = item.get("previous_approval")
-            entries.append(Entry(
-                variation=index,
-                sha256=str(item["sha256"]),
-                points=[str(p) for p in points],
-                status=str(item.get("status") or SOURCE_DERIVED),
-                approved_by=_text(item.get("approved_by")),
-                approved_at=_text(item.get("approved_at")),
-                previous_approval={str(k): _text(v) for k, v in previous.items()}
-                if isinstance(previous, dict) else None,
-            ))
+            entries.append(
+                Entry(
+                    variation=index,
+                    sha256=str(item["sha256"]),
+                    points=[str(p) for p in points],
+                    status=str(item.get("status") or SOURCE_DERIVED),
+                    approved_by=_text(item.get("approved_by")),
+                    approved_at=_text(item.get("approved_at")),
+                    previous_approval={str(k): _text(v) for k, v in previous.items()}
+                    if isinstance(previous, dict)
+                    else None,
+                )
+            )
         register.responses[str(name)] = entries
     return register
 
@@ -98,8 +102,9 @@ def load_register(path: Path = REGISTER) -> Register:
     try:
         text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise RegisterError(f"{Path(path).name} not found: create it with "
-                            "`python -m bot content sync`") from None
+        raise RegisterError(
+            f"{Path(path).name} not found: create it with `python -m bot content sync`"
+        ) from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as problem:
@@ -116,8 +121,9 @@ class _Dumper(yaml.SafeDumper):
 
 
 _Dumper.add_representer(
-    _Flow, lambda dumper, data: dumper.represent_sequence(
-        "tag:yaml.org,2002:seq", data, flow_style=True))
+    _Flow,
+    lambda dumper, data: dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=True),
+)
 
 
 def dump_register(register: Register) -> str:
@@ -138,8 +144,14 @@ def dump_register(register: Register) -> str:
                 item["previous_approval"] = dict(entry.previous_approval)
             items.append(item)
         responses[name] = items
-    body = yaml.dump({"points": dict(register.points), "responses": responses}, Dumper=_Dumper,
-                     sort_keys=False, allow_unicode=True, width=4096, default_flow_style=False)
+    body = yaml.dump(
+        {"points": dict(register.points), "responses": responses},
+        Dumper=_Dumper,
+        sort_keys=False,
+        allow_unicode=True,
+        width=4096,
+        default_flow_style=False,
+    )
     return HEADER + "\n" + body
 
 

@@ -4,6 +4,7 @@ The edge app sends a few lines itself (when Rasa cannot be reached, or a message
 refused); they live in domain.yml like every other response and are rendered here with
 the same placeholder rules Rasa uses (bot/rasa/nlg.py passes the same values to Rasa).
 """
+
 from __future__ import annotations
 
 import functools

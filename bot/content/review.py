@@ -1,5 +1,6 @@
 """`python -m bot content report`: the review sheet an adviser reads and signs off from,
 one section (or CSV row) per variation, the text as the parent sees it."""
+
 from __future__ import annotations
 
 import csv
@@ -9,6 +10,7 @@ from typing import Any, Dict, List, Mapping, Sequence
 
 from bot.content.register import SOURCE_DERIVED, Register, day_of, match, response_hashes
 from bot.content.responses import fill
+
 
 def _condition_words(condition: Any) -> str:
     """[{type: slot, name: adviceline_open, value: true}] -> 'adviceline_open is true'."""
@@ -25,8 +27,11 @@ def _condition_words(condition: Any) -> str:
     return " and ".join(parts)
 
 
-def review_rows(register: Register, responses: Mapping[str, Sequence[Mapping[str, Any]]],
-                values: Mapping[str, str]) -> List[Dict[str, str]]:
+def review_rows(
+    register: Register,
+    responses: Mapping[str, Sequence[Mapping[str, Any]]],
+    values: Mapping[str, str],
+) -> List[Dict[str, str]]:
     """One row per variation, in domain.yml order, for an adviser to read and sign off."""
     rows = []
     for name, variation_hashes in response_hashes(responses).items():
@@ -37,8 +42,10 @@ def review_rows(register: Register, responses: Mapping[str, Sequence[Mapping[str
                 status = entry.status
                 previous = entry.previous_approval or {}
                 if status == SOURCE_DERIVED and previous.get("approved_by"):
-                    status += (f" (changed after approval by {previous['approved_by']} on "
-                               f"{day_of(previous.get('approved_at'))})")
+                    status += (
+                        f" (changed after approval by {previous['approved_by']} on "
+                        f"{day_of(previous.get('approved_at'))})"
+                    )
             elif entry is not None:
                 status = "changed: needs approval"
             else:
@@ -46,27 +53,47 @@ def review_rows(register: Register, responses: Mapping[str, Sequence[Mapping[str
             points = entry.points if entry else []
             buttons = "\n".join(
                 f"{fill(str(b.get('title', '')), values)} -> {b.get('payload', '')}"
-                for b in variation.get("buttons") or [])
-            rows.append({
-                "name": name,
-                "variation": str(index),
-                "text": fill(str(variation.get("text", "")), values),
-                "template": str(variation.get("text", "")),
-                "buttons": buttons,
-                "condition": _condition_words(variation.get("condition")),
-                "points": ", ".join(points),
-                "point_summaries": "\n".join(f"{p}: {register.points.get(p, '(unknown id)')}"
-                                              for p in points),
-                "status": status,
-                "approved_by": (entry.approved_by or "") if entry and index in paired.same else "",
-                "approved_at": (entry.approved_at or "") if entry and index in paired.same else "",
-                "sha256": variation_hashes[index],
-            })
+                for b in variation.get("buttons") or []
+            )
+            rows.append(
+                {
+                    "name": name,
+                    "variation": str(index),
+                    "text": fill(str(variation.get("text", "")), values),
+                    "template": str(variation.get("text", "")),
+                    "buttons": buttons,
+                    "condition": _condition_words(variation.get("condition")),
+                    "points": ", ".join(points),
+                    "point_summaries": "\n".join(
+                        f"{p}: {register.points.get(p, '(unknown id)')}" for p in points
+                    ),
+                    "status": status,
+                    "approved_by": (entry.approved_by or "")
+                    if entry and index in paired.same
+                    else "",
+                    "approved_at": (entry.approved_at or "")
+                    if entry and index in paired.same
+                    else "",
+                    "sha256": variation_hashes[index],
+                }
+            )
     return rows
 
 
-REPORT_COLUMNS = ("name", "variation", "text", "template", "buttons", "condition", "points",
-                  "point_summaries", "status", "approved_by", "approved_at", "sha256")
+REPORT_COLUMNS = (
+    "name",
+    "variation",
+    "text",
+    "template",
+    "buttons",
+    "condition",
+    "points",
+    "point_summaries",
+    "status",
+    "approved_by",
+    "approved_at",
+    "sha256",
+)
 
 
 def report_csv(rows: Sequence[Mapping[str, str]]) -> str:
@@ -112,8 +139,9 @@ def report_markdown(rows: Sequence[Mapping[str, str]], generated: str) -> str:
         summaries = row["point_summaries"].splitlines()
         lines += ["- Points:" + ("" if summaries else " none recorded")]
         lines += [f"  - {line}" for line in summaries]
-        lines += [f"- Status: {row['status']}"
-                  + (f" (by {row['approved_by']} at {row['approved_at']})"
-                     if row["approved_by"] else ""),
-                  ""]
+        lines += [
+            f"- Status: {row['status']}"
+            + (f" (by {row['approved_by']} at {row['approved_at']})" if row["approved_by"] else ""),
+            "",
+        ]
     return "\n".join(lines)

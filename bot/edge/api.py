@@ -7,6 +7,7 @@ command. The replies go back as {"messages": [{"text", "buttons"}]}. When Rasa c
 reached, or answers nothing, the parent gets an apology with the adviceline number
 (utter_edge_unavailable), never a stack trace or a silent nothing.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -79,8 +80,10 @@ def register(app: Sanic, edge: "Edge") -> None:
         renewed = session is None
         if session is None:
             session = edge.sessions.create()
-        if not (edge.per_address.allow(request.remote_addr or request.ip)
-                and edge.per_session.allow(session.id)):
+        if not (
+            edge.per_address.allow(request.remote_addr or request.ip)
+            and edge.per_session.allow(session.id)
+        ):
             result = {"messages": [edge.notice("utter_edge_rate_limited")]}
             if renewed:
                 result["session"] = session.id
@@ -90,8 +93,7 @@ def register(app: Sanic, edge: "Edge") -> None:
         else:
             raw = text if payload is None else str(body.get("title") or "")
             if len(raw) > edge.settings.edge.max_message_chars:
-                return response.json({"messages": [edge.notice("utter_edge_too_long")]},
-                                     status=413)
+                return response.json({"messages": [edge.notice("utter_edge_too_long")]}, status=413)
             outgoing = clean_text(raw)
             if not outgoing:
                 return response.json({"error": "The message is empty."}, status=400)
@@ -109,6 +111,7 @@ def register(app: Sanic, edge: "Edge") -> None:
     async def delete_session(_request: Request, session_id: str) -> response.HTTPResponse:
         edge.sessions.remove(session_id)
         deleted = await asyncio.get_running_loop().run_in_executor(
-            None, edge.forget_conversation, session_id)
+            None, edge.forget_conversation, session_id
+        )
         logger.info("Conversation cleared: %d stored event(s) deleted.", deleted)
         return response.empty(status=204)

@@ -9,6 +9,7 @@ bot/edge/inbox.py (advisers), bot/edge/security.py (headers and CORS on every re
 While the app runs, the retention purge (bot/storage/retention.py) runs every
 PURGE_EVERY_HOURS hours.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -59,11 +60,15 @@ class Edge:
         return render(name, self.values)
 
 
-def create_app(config: Optional[Settings] = None, rasa: Optional[RasaClient] = None,
-               name: str = "forum_edge", *,
-               handoff_store: Callable[[], HandoffStore] = default_store,
-               forget_conversation: Optional[Callable[[str], int]] = None,
-               env: Optional[Mapping[str, str]] = None) -> Sanic:
+def create_app(
+    config: Optional[Settings] = None,
+    rasa: Optional[RasaClient] = None,
+    name: str = "forum_edge",
+    *,
+    handoff_store: Callable[[], HandoffStore] = default_store,
+    forget_conversation: Optional[Callable[[str], int]] = None,
+    env: Optional[Mapping[str, str]] = None,
+) -> Sanic:
     """Build the app and its collaborators.
 
     Defaults: `config` from bot/settings.yml, `rasa` the loopback client (RASA_URL,
@@ -77,12 +82,18 @@ def create_app(config: Optional[Settings] = None, rasa: Optional[RasaClient] = N
     logging_policy.install()
     limit = config.edge.rate_limit_per_minute
     secret = inbox.configured_secret(env)
-    adviser_inbox = (inbox.AdviserInbox(secret, inbox.LazyStore(handoff_store),
-                                        config.organisation.zone) if secret else None)
+    adviser_inbox = (
+        inbox.AdviserInbox(secret, inbox.LazyStore(handoff_store), config.organisation.zone)
+        if secret
+        else None
+    )
     edge = Edge(
         settings=config,
-        rasa=rasa or RasaClient(env.get("RASA_URL", config.edge.rasa_url),
-                                env.get("ACTIONS_URL", config.edge.actions_url)),
+        rasa=rasa
+        or RasaClient(
+            env.get("RASA_URL", config.edge.rasa_url),
+            env.get("ACTIONS_URL", config.edge.actions_url),
+        ),
         sessions=SessionRegistry(idle_seconds=60 * config.privacy.session_expiry_minutes),
         per_session=RateLimiter(limit),
         per_address=RateLimiter(limit * ADDRESS_LIMIT_FACTOR),
@@ -127,7 +138,8 @@ def _lifecycle(app: Sanic, edge: Edge) -> None:
         hours = retention.every_hours()
         if hours > 0:
             app.ctx.retention_task = asyncio.ensure_future(
-                retention.purge_periodically(hours * 3600))
+                retention.purge_periodically(hours * 3600)
+            )
 
     @app.listener("before_server_stop")
     async def _stop_retention(app: Sanic, _loop: Any) -> None:

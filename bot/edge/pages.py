@@ -2,6 +2,7 @@
 and the health check. The HTML templates (bot/edge/templates) share one page head
 (page.html) and are rendered with Jinja2 autoescaping; the adviser inbox uses them too.
 """
+
 from __future__ import annotations
 
 import json

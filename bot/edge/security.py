@@ -10,6 +10,7 @@
   refused with 403 before it reaches a handler (so another site cannot open sessions or
   post messages through a visitor's browser).
 """
+
 from __future__ import annotations
 
 import os
@@ -56,8 +57,9 @@ def normalise_origin(origin: str) -> Optional[str]:
     return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
 
 
-def allowed_origins(configured: Iterable[str],
-                    env: Optional[Mapping[str, str]] = None) -> FrozenSet[str]:
+def allowed_origins(
+    configured: Iterable[str], env: Optional[Mapping[str, str]] = None
+) -> FrozenSet[str]:
     """The configured origins plus FORUM_ORIGINS (comma-separated), normalised."""
     env = os.environ if env is None else env
     listed = [*configured, *env.get("FORUM_ORIGINS", "").split(",")]
@@ -93,12 +95,15 @@ def install(app: Sanic, origins: FrozenSet[str]) -> None:
         if not origin_allowed(origin, request.host, origins):
             return response.json({"error": REFUSED_ORIGIN}, status=403)
         if request.method == "OPTIONS":
-            return response.empty(status=204, headers={
-                **_cors_headers(origin),
-                "Access-Control-Allow-Methods": CORS_METHODS,
-                "Access-Control-Allow-Headers": CORS_HEADERS,
-                "Access-Control-Max-Age": CORS_MAX_AGE,
-            })
+            return response.empty(
+                status=204,
+                headers={
+                    **_cors_headers(origin),
+                    "Access-Control-Allow-Methods": CORS_METHODS,
+                    "Access-Control-Allow-Headers": CORS_HEADERS,
+                    "Access-Control-Max-Age": CORS_MAX_AGE,
+                },
+            )
         return None
 
     @app.on_response
@@ -107,13 +112,18 @@ def install(app: Sanic, origins: FrozenSet[str]) -> None:
         for name, value in COMMON_HEADERS.items():
             headers.setdefault(name, value)
         content_type = (reply.content_type or headers.get("content-type") or "").lower()
-        headers.setdefault("Content-Security-Policy",
-                           HTML_CSP if content_type.startswith("text/html") else OTHER_CSP)
+        headers.setdefault(
+            "Content-Security-Policy",
+            HTML_CSP if content_type.startswith("text/html") else OTHER_CSP,
+        )
         if request.path.startswith(NO_STORE_PREFIXES):
             headers["Cache-Control"] = "no-store"
         if request.scheme == "https":
             headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         origin = request.headers.get("origin")
-        if (request.path.startswith(API_PREFIX) and origin is not None
-                and origin_allowed(origin, request.host, origins)):
+        if (
+            request.path.startswith(API_PREFIX)
+            and origin is not None
+            and origin_allowed(origin, request.host, origins)
+        ):
             headers.update(_cors_headers(origin))

@@ -7,6 +7,7 @@ test can build one directly (`FaqGuard({...})`). Each subclass
 registers itself with Rasa's recipe (`DefaultV1Recipe.register`): its component type
 decides when Rasa runs it (a featurizer also runs on the training data).
 """
+
 from __future__ import annotations
 
 from typing import Any, ClassVar, Dict, Optional, Text
@@ -30,6 +31,11 @@ class StatelessComponent(GraphComponent):
         return dict(cls.DEFAULTS)
 
     @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage,
-               resource: Resource, execution_context: ExecutionContext) -> Self:
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> Self:
         return cls(config)

@@ -12,6 +12,7 @@ no contact-like text at all becomes nlu_fallback. Anything else is left alone.
 The detection itself is plain Python in bot/contact.py (the action that saves the
 contact uses the same functions without importing Rasa).
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Text
@@ -34,15 +35,19 @@ def contact_entities(text: str) -> List[Dict[str, Any]] | None:
     if found is None:
         return None
     return [
-        {"entity": ENTITY_NAME, "value": contact.value, "start": contact.start,
-         "end": contact.end, "confidence_entity": 1.0, "extractor": "ContactDetector"}
+        {
+            "entity": ENTITY_NAME,
+            "value": contact.value,
+            "start": contact.start,
+            "end": contact.end,
+            "confidence_entity": 1.0,
+            "extractor": "ContactDetector",
+        }
         for contact in found.contacts
     ]
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
 class ContactDetector(StatelessComponent):
     """Sets intent give_contact when a message is mainly contact details."""
 
@@ -56,10 +61,8 @@ class ContactDetector(StatelessComponent):
                 if (message.get(INTENT) or {}).get("name") == GIVE_CONTACT:
                     # This component decides what gives contact details: DIET's guess from
                     # digits alone ("test 1 2 3") is not enough, so ask again instead.
-                    message.set(INTENT, {"name": FALLBACK, "confidence": 0.0},
-                                add_to_output=True)
+                    message.set(INTENT, {"name": FALLBACK, "confidence": 0.0}, add_to_output=True)
                 continue
             message.set(INTENT, {"name": GIVE_CONTACT, "confidence": 1.0}, add_to_output=True)
-            message.set(ENTITIES, list(message.get(ENTITIES) or []) + entities,
-                        add_to_output=True)
+            message.set(ENTITIES, list(message.get(ENTITIES) or []) + entities, add_to_output=True)
         return messages

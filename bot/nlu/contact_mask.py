@@ -12,6 +12,7 @@ The message as typed stays available under `text_as_typed` for the one component
 needs the details themselves (ContactDetector). Nothing here is stored: the tracker store
 redacts what it writes (bot/rasa/tracker_store.py).
 """
+
 from __future__ import annotations
 
 import re
@@ -30,15 +31,17 @@ AS_TYPED = "text_as_typed"
 # Each detail goes together with the words that introduce it, as parents write them.
 _PLACEHOLDER = r"\[(?:email|phone|postcode|date|card)\]"
 _OWNER = r"(?:my|our|his|her|their|the|a)\s+(?:[\w-]+'s\s+|[\w-]+s'\s+)?"
-_KIND = (r"(?:e-?mail(?:\s+address)?|(?:mobile|phone|contact|home|landline|work|tel(?:ephone)?)"
-         r"(?:\s+(?:number|no\.?|details))?|number|post\s?code|address|dob|d\.o\.b\.?|"
-         r"date\s+of\s+birth|birthday|birth\s+date|card(?:\s+number)?)")
+_KIND = (
+    r"(?:e-?mail(?:\s+address)?|(?:mobile|phone|contact|home|landline|work|tel(?:ephone)?)"
+    r"(?:\s+(?:number|no\.?|details))?|number|post\s?code|address|dob|d\.o\.b\.?|"
+    r"date\s+of\s+birth|birthday|birth\s+date|card(?:\s+number)?)"
+)
 _LEAD_INS = [
-    rf"{_OWNER}?{_KIND}\s*(?:is|are|was|:|-|=)?\s*",                         # my number is
+    rf"{_OWNER}?{_KIND}\s*(?:is|are|was|:|-|=)?\s*",  # my number is
     r"(?:e-?mail|call|ring|text|phone|contact|reach|message|whatsapp|get\s+hold\s+of)"
-    r"\s+(?:me|us|him|her)(?:\s+(?:at|on|via))?\s*",                          # call me on
-    r"(?:you\s+can|please|pls|plz|feel\s+free\s+to)\s+",                      # you can ...
-    r"(?:i|we|he|she|they)\s+(?:live|lives|are|am|is|'re|'m|'s)\s+in\s+",      # we live in
+    r"\s+(?:me|us|him|her)(?:\s+(?:at|on|via))?\s*",  # call me on
+    r"(?:you\s+can|please|pls|plz|feel\s+free\s+to)\s+",  # you can ...
+    r"(?:i|we|he|she|they)\s+(?:live|lives|are|am|is|'re|'m|'s)\s+in\s+",  # we live in
     r"(?:we're|i'm|im|he's|she's|they're)\s+in\s+",
     r"(?:(?:my|our|his|her)\s+)?[\w-]+\s+(?:was|were|is)\s+born(?:\s+on)?\s+",  # he was born
     r"born\s+(?:on\s+)?",
@@ -78,9 +81,7 @@ def as_typed(message: Message) -> Any:
 
 
 # A featurizer type so that Rasa runs it on the training data as well as on each message.
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
 class ContactMask(StatelessComponent):
     """Replaces the text later components read by the text without contact details."""
 

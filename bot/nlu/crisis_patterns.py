@@ -12,6 +12,7 @@ safeguarding component never runs without it. No Rasa import: tests and tools ca
 `load_patterns`, `compile_pattern`, `CrisisMatcher.match(doc)` and `match_text(text)`
 directly.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -79,7 +80,9 @@ def load_patterns(path: Path | str = PATTERNS_FILE) -> Patterns:
     except FileNotFoundError as error:
         raise PatternsError(f"safeguarding patterns file not found: {path.name}") from error
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
-        raise PatternsError(f"safeguarding patterns file unreadable: {path.name}: {error}") from error
+        raise PatternsError(
+            f"safeguarding patterns file unreadable: {path.name}: {error}"
+        ) from error
     if not isinstance(raw, dict):
         raise PatternsError(f"{path.name} must hold a mapping")
     try:
@@ -119,8 +122,10 @@ def _compile_file(raw: Dict[str, Any]) -> Patterns:
     raw_cues = raw.get("cues")
     if not isinstance(raw_cues, dict) or sorted(raw_cues) != sorted(CRISIS_INTENTS):
         raise PatternsError(f"cues must give patterns for exactly {CRISIS_INTENTS}")
-    cues = tuple(Rule(category, "cue", _compile_many(raw_cues[category], lists, f"cues {category}"))
-                 for category in CRISIS_INTENTS)
+    cues = tuple(
+        Rule(category, "cue", _compile_many(raw_cues[category], lists, f"cues {category}"))
+        for category in CRISIS_INTENTS
+    )
     patterns = Patterns(priority, tuple(rules), tuple(exclusions), cues, lists)
     _check_with_spacy(patterns)
     return patterns
@@ -141,8 +146,9 @@ def _read_lists(raw: Any) -> Dict[str, Tuple[str, ...]]:
     return lists
 
 
-def _compile_many(patterns: Any, lists: Mapping[str, Tuple[str, ...]], where: str
-                  ) -> Tuple[Tuple[Dict[str, Any], ...], ...]:
+def _compile_many(
+    patterns: Any, lists: Mapping[str, Tuple[str, ...]], where: str
+) -> Tuple[Tuple[Dict[str, Any], ...], ...]:
     if not isinstance(patterns, list) or not patterns:
         raise PatternsError(f"{where}: needs a non-empty list of patterns")
     compiled: List[Tuple[Dict[str, Any], ...]] = []
@@ -156,8 +162,9 @@ def _compile_many(patterns: Any, lists: Mapping[str, Tuple[str, ...]], where: st
     return tuple(compiled)
 
 
-def compile_pattern(text: str, lists: Mapping[str, Tuple[str, ...]], where: str = "pattern"
-                    ) -> List[Tuple[Dict[str, Any], ...]]:
+def compile_pattern(
+    text: str, lists: Mapping[str, Tuple[str, ...]], where: str = "pattern"
+) -> List[Tuple[Dict[str, Any], ...]]:
     """Turn one pattern of the file's notation into spaCy Matcher patterns (groups expand).
 
     >>> compile_pattern("@hit|punch _{0,2} me", {})
@@ -179,7 +186,7 @@ def compile_pattern(text: str, lists: Mapping[str, Tuple[str, ...]], where: str 
             if end == len(words):
                 raise PatternsError(f"{where}: unclosed group in {text!r}")
             options = [[]]  # type: List[List[str]]
-            for inner in words[i + 1:end]:
+            for inner in words[i + 1 : end]:
                 if inner == "/":
                     options.append([])
                 else:
@@ -220,7 +227,9 @@ def _token(word: str, lists: Mapping[str, Tuple[str, ...]], where: str) -> Dict[
         try:
             re.compile(expression)
         except re.error as error:
-            raise PatternsError(f"{where}: bad regular expression {expression!r}: {error}") from error
+            raise PatternsError(
+                f"{where}: bad regular expression {expression!r}: {error}"
+            ) from error
         return {attr: {"REGEX": expression}}
     op = None
     match = _QUANTIFIER.match(word)
@@ -240,7 +249,9 @@ def _token(word: str, lists: Mapping[str, Tuple[str, ...]], where: str) -> Dict[
             if not part:
                 raise PatternsError(f"{where}: empty alternative in {word!r}")
             if "@" in part or "$" in part[1:] or "!" in part:
-                raise PatternsError(f"{where}: put @ or ! at the start of the whole token: {word!r}")
+                raise PatternsError(
+                    f"{where}: put @ or ! at the start of the whole token: {word!r}"
+                )
             if part.startswith("$"):
                 if part[1:] not in lists:
                     raise PatternsError(f"{where}: unknown list {part}")
@@ -276,12 +287,12 @@ def _check_with_spacy(patterns: Patterns) -> None:
 class PatternResult:
     """What the patterns found in one message (rule keys and categories, no message text)."""
 
-    category: Optional[str]                      # the category to answer, by priority
-    rule: Optional[str]                          # the rule that decided it
-    categories: Tuple[str, ...] = ()             # every category with a surviving match
-    excluded: Tuple[str, ...] = ()               # rules whose matches an exclusion removed
-    vetoed: Tuple[str, ...] = ()                 # categories a negation vetoes
-    cued: Tuple[str, ...] = ()                   # categories with a cue (see `cues`)
+    category: Optional[str]  # the category to answer, by priority
+    rule: Optional[str]  # the rule that decided it
+    categories: Tuple[str, ...] = ()  # every category with a surviving match
+    excluded: Tuple[str, ...] = ()  # rules whose matches an exclusion removed
+    vetoed: Tuple[str, ...] = ()  # categories a negation vetoes
+    cued: Tuple[str, ...] = ()  # categories with a cue (see `cues`)
 
 
 class CrisisMatcher:
@@ -307,12 +318,15 @@ class CrisisMatcher:
     def match(self, doc: Any) -> PatternResult:
         """Crisis matches and cues, minus those an exclusion of their category wholly contains."""
         strings = self.vocab.strings
-        excl_spans = [(self._exclusions[strings[key]], start, end)
-                      for key, start, end in self.exclude(doc)]
+        excl_spans = [
+            (self._exclusions[strings[key]], start, end) for key, start, end in self.exclude(doc)
+        ]
 
         def inside_exclusion(category: str, start: int, end: int) -> bool:
-            return any(category in excl.categories and xs <= start and end <= xe
-                       for excl, xs, xe in excl_spans)
+            return any(
+                category in excl.categories and xs <= start and end <= xe
+                for excl, xs, xe in excl_spans
+            )
 
         found: Dict[str, str] = {}
         excluded: List[str] = []
@@ -322,8 +336,11 @@ class CrisisMatcher:
                 excluded.append(rule.key)
                 continue
             found.setdefault(rule.category, rule.key)
-        cued = {strings[key].split("/")[0] for key, start, end in self.cue(doc)
-                if not inside_exclusion(strings[key].split("/")[0], start, end)}
+        cued = {
+            strings[key].split("/")[0]
+            for key, start, end in self.cue(doc)
+            if not inside_exclusion(strings[key].split("/")[0], start, end)
+        }
         vetoed = {cat for excl, _, _ in excl_spans if excl.veto for cat in excl.categories}
         ordered = [cat for cat in self.patterns.priority if cat in found]
         category = ordered[0] if ordered else None

@@ -12,6 +12,7 @@ the message becomes `nlu_fallback`, and the two closest answers are kept in the 
 data (`faq_guard`) so that action_clarify can offer them as buttons. Thresholds are set
 in config.yml from measured data (`make eval`).
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Text
@@ -25,8 +26,9 @@ from bot.nlu.component import StatelessComponent
 GUARD_KEY = "faq_guard"
 
 
-def judge(parse: Dict[str, Any], response_threshold: float, response_margin: float
-          ) -> Optional[Dict[str, Any]]:
+def judge(
+    parse: Dict[str, Any], response_threshold: float, response_margin: float
+) -> Optional[Dict[str, Any]]:
     """Why a FAQ prediction is too uncertain to answer, or None when it is safe.
 
     `parse` holds Rasa's `intent` and `response_selector` output. The result carries the
@@ -52,9 +54,7 @@ def judge(parse: Dict[str, Any], response_threshold: float, response_margin: flo
     return None
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
 class FaqGuard(StatelessComponent):
     """Overrides a FAQ intent with nlu_fallback when the answer is uncertain."""
 
@@ -73,7 +73,9 @@ class FaqGuard(StatelessComponent):
             intent = dict(message.get("intent") or {})
             verdict["intent"] = intent.get("name")
             message.set(GUARD_KEY, verdict, add_to_output=True)
-            message.set("intent", {"name": FALLBACK,
-                                   "confidence": intent.get("confidence", 0.0)},
-                        add_to_output=True)
+            message.set(
+                "intent",
+                {"name": FALLBACK, "confidence": intent.get("confidence", 0.0)},
+                add_to_output=True,
+            )
         return messages

@@ -22,7 +22,7 @@ The last NLU component (config.yml), so nothing after it can hide a crisis. Two 
      `confident_floor` (0.3) still wins. That intent ranks below the predicted one and the
      two share at most 1, so a crisis holds at most 0.5 there (whatever the
      FallbackClassifier's thresholds in config.yml): this only catches close calls.
-   Measured with tests/unit/test_safeguarding.py (crisis and safe sets in tests/nlu/crisis):
+   Measured with tests/model/test_safeguarding_model.py (crisis and safe sets in tests/nlu/crisis):
    with the cues, no safe message was flagged at these floors; without them, 23 were.
 
 When it fires, the intent becomes {"name": <crisis intent>, "confidence": 1.0}, that
@@ -35,6 +35,7 @@ The patterns file is read once, when the component is created; a missing or brok
 raises PatternsError and Rasa does not start: safeguarding is never silently off.
 `decide` and `apply_decision` are plain functions that tests call without Rasa.
 """
+
 from __future__ import annotations
 
 import copy
@@ -69,21 +70,23 @@ SPACY_DOC_KEY = "text_spacy_doc"  # rasa.nlu.constants.SPACY_DOCS["text"]
 class Decision:
     """What to do with one parse: fire a crisis intent, veto one, or nothing (None)."""
 
-    action: str                    # "fire" | "veto"
-    category: str                  # the crisis intent fired or vetoed
-    matched_by: str                # "pattern" | "classifier"
-    rule: Optional[str] = None     # the pattern rule, or the classifier's reason
-    confidence: float = 0.0        # the classifier's confidence for the crisis intent
+    action: str  # "fire" | "veto"
+    category: str  # the crisis intent fired or vetoed
+    matched_by: str  # "pattern" | "classifier"
+    rule: Optional[str] = None  # the pattern rule, or the classifier's reason
+    confidence: float = 0.0  # the classifier's confidence for the crisis intent
 
 
-def decide(parse: Mapping[str, Any], result: PatternResult, fallback_floor: float,
-           confident_floor: float) -> Optional[Decision]:
+def decide(
+    parse: Mapping[str, Any], result: PatternResult, fallback_floor: float, confident_floor: float
+) -> Optional[Decision]:
     """Whether this parse must become a crisis intent (see the module docstring)."""
     if result.category:
         return Decision("fire", result.category, "pattern", result.rule, 1.0)
     intent = (parse.get("intent") or {}).get("name")
-    ranking = [item for item in parse.get("intent_ranking") or []
-               if item.get("name") in CRISIS_INTENTS]
+    ranking = [
+        item for item in parse.get("intent_ranking") or [] if item.get("name") in CRISIS_INTENTS
+    ]
     best = max(ranking, key=lambda item: item.get("confidence", 0.0), default=None)
     if intent in CRISIS_INTENTS:
         confidence = float((parse.get("intent") or {}).get("confidence") or 0.0)
@@ -122,8 +125,11 @@ def apply_decision(parse: Dict[str, Any], decision: Optional[Decision]) -> Dict[
         }
     else:
         parse["intent"] = {"name": FALLBACK, "confidence": decision.confidence}
-        rest = [item for item in ranking
-                if item.get("name") not in CRISIS_INTENTS and item.get("name") != FALLBACK]
+        rest = [
+            item
+            for item in ranking
+            if item.get("name") not in CRISIS_INTENTS and item.get("name") != FALLBACK
+        ]
         parse["intent_ranking"] = [dict(parse["intent"])] + rest
         parse[OUTPUT_KEY] = {
             "vetoed": decision.category,
@@ -136,9 +142,8 @@ def apply_decision(parse: Dict[str, Any], decision: Optional[Decision]) -> Dict[
 
 # --- The Rasa component --------------------------------------------------------------------
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False
-)
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
 class SafeguardingOverride(StatelessComponent):
     """Overrides the intent with a crisis intent when a crisis pattern or the classifier says so."""
 
@@ -151,7 +156,8 @@ class SafeguardingOverride(StatelessComponent):
         starting."""
         super().__init__(config)
         self.patterns = patterns or load_patterns(
-            resolve_patterns_file(self.config.get("patterns_file")))
+            resolve_patterns_file(self.config.get("patterns_file"))
+        )
         self.fallback_floor = float(self.config["fallback_floor"])
         self.confident_floor = float(self.config["confident_floor"])
 
@@ -173,5 +179,3 @@ class SafeguardingOverride(StatelessComponent):
             message.set("intent_ranking", updated["intent_ranking"], add_to_output=True)
             message.set(OUTPUT_KEY, updated[OUTPUT_KEY], add_to_output=True)
         return messages
-
-

@@ -3,6 +3,7 @@
 Rasa and the action server bind to 127.0.0.1 only; Rasa's HTTP API stays off unless an
 auth token is set. Problems are reported in one clear line and a non-zero exit.
 """
+
 from __future__ import annotations
 
 import os
@@ -45,13 +46,20 @@ def check_ports(ports: Dict[str, int] = PORTS) -> None:
 def rasa_command(env: Dict[str, str], model: str, port: Optional[int] = None) -> List[str]:
     """The `rasa run` command line: loopback, REST channel, HTTP API off unless a token is set."""
     command = [
-        "rasa", "run",
-        "--model", model,
-        "--interface", "127.0.0.1",
-        "--port", str(port or PORTS["Rasa"]),
-        "--credentials", "credentials.yml",
-        "--endpoints", env.get("RASA_ENDPOINTS", "endpoints.yml"),
-        "--response-timeout", "30",
+        "rasa",
+        "run",
+        "--model",
+        model,
+        "--interface",
+        "127.0.0.1",
+        "--port",
+        str(port or PORTS["Rasa"]),
+        "--credentials",
+        "credentials.yml",
+        "--endpoints",
+        env.get("RASA_ENDPOINTS", "endpoints.yml"),
+        "--response-timeout",
+        "30",
     ]
     if env.get("RASA_ENABLE_API", "").lower() in {"1", "true", "yes"}:
         token = env.get("RASA_AUTH_TOKEN", "")
@@ -64,8 +72,9 @@ def rasa_command(env: Dict[str, str], model: str, port: Optional[int] = None) ->
     return command
 
 
-def exec_rasa(model: Optional[Path] = None, port: Optional[int] = None,
-              argv: Sequence[str] = ()) -> None:
+def exec_rasa(
+    model: Optional[Path] = None, port: Optional[int] = None, argv: Sequence[str] = ()
+) -> None:
     """Replace this process with `rasa run` (used by the Procfile; by default on
     models/current.tar.gz and RASA_PORT, else 5005)."""
     env = dict(os.environ)

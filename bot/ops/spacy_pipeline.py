@@ -2,9 +2,10 @@
 
 No English model can be downloaded for spaCy 3.4 here, and nothing may be fetched at run
 time, so set-up builds this pipeline from installed packages only: `spacy.blank("en")`
-and the lookup tables of `spacy-lookups-data`, extended with bot/lemma_extra.yml so that
+and the lookup tables of `spacy-lookups-data`, extended with bot/ops/lemma_extra.yml so that
 "assessment", "assessing" and "assessed" (and common misspellings) share one lemma.
 """
+
 from __future__ import annotations
 
 import hashlib

@@ -7,6 +7,7 @@ and the project's own code the NLU pipeline runs: found from the pipeline itself
 components config.yml names, and every project module they import, directly or not),
 never from a hand-kept list, so a helper a component starts to use counts at once.
 """
+
 from __future__ import annotations
 
 import ast
@@ -59,7 +60,7 @@ def _imports(path: Path, module: str, root: Path) -> Set[str]:
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
-                parent = package.split(".")[:len(package.split(".")) - (node.level - 1)]
+                parent = package.split(".")[: len(package.split(".")) - (node.level - 1)]
                 base = ".".join([*parent, *([base] if base else [])])
             names = [base, *(f"{base}.{alias.name}" for alias in node.names)]
         found.update(name for name in names if name and module_file(name, root) is not None)
@@ -93,15 +94,22 @@ def model_inputs(root: Path = PROJECT_ROOT) -> List[Path]:
     config = root / CONFIG.name
     components = component_modules(config, root)
     code = imported_files(components, root)
-    beside = {path for module in components
-              for path in (module_file(module, root) or root).parent.glob("*.yml")}
-    files = [config, root / "domain.yml", *sorted((root / "data").rglob("*.yml")),
-             *code, *sorted(beside)]
+    beside = {
+        path
+        for module in components
+        for path in (module_file(module, root) or root).parent.glob("*.yml")
+    }
+    files = [
+        config,
+        root / "domain.yml",
+        *sorted((root / "data").rglob("*.yml")),
+        *code,
+        *sorted(beside),
+    ]
     return [path for path in files if path.is_file()]
 
 
-def fingerprint(paths: Iterable[Path], extra: Sequence[str] = (),
-                root: Path = PROJECT_ROOT) -> str:
+def fingerprint(paths: Iterable[Path], extra: Sequence[str] = (), root: Path = PROJECT_ROOT) -> str:
     """Hash of the files' names (relative to `root`) and contents, then of `extra` texts."""
     digest = hashlib.sha256()
     for path in paths:
@@ -129,9 +137,19 @@ def ensure_model(force: bool = False) -> Path:
         started = time.monotonic()
         print(f"Training model {name} (data or config changed) ...", flush=True)
         command = [
-            str(Path(sys.executable).with_name("rasa")), "train",
-            "--config", "config.yml", "--domain", "domain.yml", "--data", "data",
-            "--out", str(MODELS_DIR), "--fixed-model-name", name, "--force",
+            str(Path(sys.executable).with_name("rasa")),
+            "train",
+            "--config",
+            "config.yml",
+            "--domain",
+            "domain.yml",
+            "--data",
+            "data",
+            "--out",
+            str(MODELS_DIR),
+            "--fixed-model-name",
+            name,
+            "--force",
         ]
         subprocess.run(command, cwd=PROJECT_ROOT, check=True, env=_quiet_env())
         print(f"Trained {name} in {time.monotonic() - started:.0f} s", flush=True)

@@ -13,6 +13,7 @@ and fails on any warning, except those Rasa itself lists as expected
 * an unused `utter_edge_*` response: those lines are sent by the edge app itself when it
   cannot (or must not) ask Rasa; each must be named in bot/edge/ code, checked below.
 """
+
 from __future__ import annotations
 
 import re
@@ -22,14 +23,17 @@ from typing import List, Set
 
 from bot.paths import CONFIG, DOMAIN, PROJECT_ROOT, TRAINING_DATA
 
-_DUPLICATE = re.compile(r"The following duplicated intents have been found across multiple "
-                        r"domain files: (?P<names>[\w, /]+)")
+_DUPLICATE = re.compile(
+    r"The following duplicated intents have been found across multiple "
+    r"domain files: (?P<names>[\w, /]+)"
+)
 _UNUSED = re.compile(r"The utterance '(?P<name>[^']+)' is not used in any story or rule\.")
 
 
 def _edge_source() -> str:
-    return "\n".join(p.read_text(encoding="utf-8")
-                     for p in (PROJECT_ROOT / "bot" / "edge").rglob("*.py"))
+    return "\n".join(
+        p.read_text(encoding="utf-8") for p in (PROJECT_ROOT / "bot" / "edge").rglob("*.py")
+    )
 
 
 def explain(messages: List[str], retrieval_intents: Set[str]) -> List[str]:
@@ -47,8 +51,11 @@ def explain(messages: List[str], retrieval_intents: Set[str]) -> List[str]:
             if names <= retrieval_intents:
                 continue
         unused = _UNUSED.search(message)
-        if unused and unused.group("name").startswith("utter_edge_") \
-                and f'"{unused.group("name")}"' in edge_code:
+        if (
+            unused
+            and unused.group("name").startswith("utter_edge_")
+            and f'"{unused.group("name")}"' in edge_code
+        ):
             continue
         problems.append(message)
     return problems
@@ -59,23 +66,32 @@ def main() -> int:
     from rasa.shared.importers.importer import TrainingDataImporter
 
     importer = TrainingDataImporter.load_from_config(
-        str(CONFIG), str(DOMAIN), [str(TRAINING_DATA)],
+        str(CONFIG),
+        str(DOMAIN),
+        [str(TRAINING_DATA)],
     )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         rasa.cli.utils.validate_files(True, None, importer)
         retrieval = set(importer.get_nlu_data().retrieval_intents)
-    messages = sorted({str(w.message) for w in caught
-                       if issubclass(w.category, (UserWarning, FutureWarning))
-                       and not issubclass(w.category, DeprecationWarning)})
+    messages = sorted(
+        {
+            str(w.message)
+            for w in caught
+            if issubclass(w.category, (UserWarning, FutureWarning))
+            and not issubclass(w.category, DeprecationWarning)
+        }
+    )
     problems = explain(messages, retrieval)
     for message in problems:
         print(f"validation warning: {message}", file=sys.stderr)
     if problems:
         print(f"{len(problems)} validation warning(s): fix them.", file=sys.stderr)
         return 1
-    print(f"Data validation clean ({len(messages)} known Rasa 3.6 warning(s) explained "
-          f"in bot/ops/validate.py).")
+    print(
+        f"Data validation clean ({len(messages)} known Rasa 3.6 warning(s) explained "
+        f"in bot/ops/validate.py)."
+    )
     return 0
 
 

@@ -14,6 +14,7 @@ names one plug-in of this package (tests/unit/test_rasa_setup.py checks both pro
 endpoints files, and that importing any plug-in alone installs both). The NLU components
 (bot/nlu) do not import this package: a change here must not retrain the model.
 """
+
 from bot import logging_policy
 from bot.rasa import patches
 

@@ -13,6 +13,7 @@ dropped) and makes each read-change-write a Redis transaction (WATCH/MULTI/EXEC,
 when another server changed the lock in between). Use it in the endpoints file as
 `type: bot.rasa.lock_store.AtomicRedisLockStore` with the same keys as Rasa's `redis` type.
 """
+
 from __future__ import annotations
 
 import json

@@ -5,6 +5,7 @@ hours in slots would copy them into every stored conversation; instead this gene
 the rendered settings (bot.settings.placeholders) to the values Rasa interpolates.
 Configured in endpoints.yml as `nlg: type: bot.rasa.nlg.SettingsNLG`.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, Optional, Text

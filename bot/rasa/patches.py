@@ -7,6 +7,7 @@ per custom action on this project's 2-core machine, against 2 ms with one valida
 once (`python -m tools.profile_message`). The check itself is unchanged: the same schema, the
 same ValidationError with the same explanation appended.
 """
+
 from __future__ import annotations
 
 import functools

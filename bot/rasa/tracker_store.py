@@ -4,6 +4,7 @@ NLU and the actions see the current turn as the parent typed it (the in-memory t
 what reaches the database has e-mail addresses, phone numbers, postcodes, dates and card
 numbers replaced by placeholders (bot.redact). Configured in endpoints.yml.
 """
+
 from __future__ import annotations
 
 import json

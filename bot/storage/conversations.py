@@ -9,6 +9,7 @@ the SQLAlchemy URL built like Rasa's `SQLTrackerStore.get_db_url`. SQLite and Po
 
 Plain SQLAlchemy only (no Rasa import), so the edge app stays light.
 """
+
 from __future__ import annotations
 
 import logging
@@ -114,12 +115,14 @@ def db_url(config: Dict[str, Any]) -> Union[str, URL]:
 class ConversationStore:
     """Deletes rows of Rasa's events table: one sender's, or everything older than a time."""
 
-    def __init__(self, url: Union[str, URL], table: str = EVENTS_TABLE,
-                 schema: Optional[str] = None) -> None:
+    def __init__(
+        self, url: Union[str, URL], table: str = EVENTS_TABLE, schema: Optional[str] = None
+    ) -> None:
         self.url = url
         self.engine: Engine = sa.create_engine(url, future=True)
         self._table = sa.Table(
-            table, sa.MetaData(),
+            table,
+            sa.MetaData(),
             sa.Column("id", sa.Integer, primary_key=True),
             sa.Column("sender_id", sa.String(255)),
             sa.Column("timestamp", sa.Float),
@@ -193,8 +196,10 @@ class ConversationDeleter:
     tracker store that keeps no SQL events there is nothing to delete.
     """
 
-    def __init__(self, open_store: Callable[[], Optional[ConversationStore]]
-                 = ConversationStore.from_endpoints) -> None:
+    def __init__(
+        self,
+        open_store: Callable[[], Optional[ConversationStore]] = ConversationStore.from_endpoints,
+    ) -> None:
         self._open = open_store
         self._opened = False
         self._store: Optional[ConversationStore] = None

@@ -5,6 +5,7 @@ environment variable HANDOFF_DB_URL. The question and the transcript are redacte
 (bot.redact) before they are written; the optional contact is stored as the parent gave
 it, because they chose to give it so that an adviser can reply.
 """
+
 from __future__ import annotations
 
 import functools
@@ -80,7 +81,11 @@ def normalise_reference(text: str) -> str:
 def _aware(value: Optional[datetime]) -> Optional[datetime]:
     if value is None:
         return None
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+    return (
+        value.replace(tzinfo=timezone.utc)
+        if value.tzinfo is None
+        else value.astimezone(timezone.utc)
+    )
 
 
 def _naive_utc(value: datetime) -> datetime:
@@ -94,7 +99,7 @@ def _keep_end(text: str, limit: int) -> str:
     """Bound stored text; for a transcript the latest messages matter most."""
     if len(text) <= limit:
         return text
-    return TRUNCATED + text[-(limit - len(TRUNCATED)):]
+    return TRUNCATED + text[-(limit - len(TRUNCATED)) :]
 
 
 class HandoffStore:
@@ -104,16 +109,21 @@ class HandoffStore:
     that tests can use a fresh pair on a shared database and drop it afterwards.
     """
 
-    def __init__(self, url: Optional[str] = None, prefix: str = "handoff_",
-                 reference_length: int = DEFAULT_REFERENCE_LENGTH,
-                 clock: Callable[[], datetime] = utc_now) -> None:
+    def __init__(
+        self,
+        url: Optional[str] = None,
+        prefix: str = "handoff_",
+        reference_length: int = DEFAULT_REFERENCE_LENGTH,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
         self.url = url or os.environ.get(ENV_URL) or DEFAULT_URL
         self.engine = _engine(self.url)
         self.reference_length = reference_length
         self.clock = clock
         self.metadata = sa.MetaData()
         self.requests = sa.Table(
-            f"{prefix}requests", self.metadata,
+            f"{prefix}requests",
+            self.metadata,
             sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
             sa.Column("reference", sa.String(16), nullable=False, unique=True),
             sa.Column("question", sa.Text, nullable=False),
@@ -125,7 +135,8 @@ class HandoffStore:
             sa.CheckConstraint("status in ('new', 'handled')", name=f"{prefix}status_known"),
         )
         self.crisis = sa.Table(
-            f"{prefix}crisis_counts", self.metadata,
+            f"{prefix}crisis_counts",
+            self.metadata,
             sa.Column("day", sa.Date, primary_key=True),
             sa.Column("category", sa.String(40), primary_key=True),
             sa.Column("count", sa.Integer, nullable=False),
@@ -144,9 +155,15 @@ class HandoffStore:
             reference = new_reference(self.reference_length)
             try:
                 with self.engine.begin() as connection:
-                    connection.execute(self.requests.insert().values(
-                        reference=reference, question=question, transcript=transcript,
-                        created_at=created, status="new"))
+                    connection.execute(
+                        self.requests.insert().values(
+                            reference=reference,
+                            question=question,
+                            transcript=transcript,
+                            created_at=created,
+                            status="new",
+                        )
+                    )
             except IntegrityError:
                 continue  # the reference is taken: draw another
             stored = self.get(reference)
@@ -167,21 +184,30 @@ class HandoffStore:
                 self.requests.update()
                 .where(self.requests.c.reference == normalise_reference(reference))
                 .where(self.requests.c.status == "new")
-                .values(question=question,
-                        transcript=_keep_end(redact(transcript), MAX_TRANSCRIPT_CHARS)))
+                .values(
+                    question=question,
+                    transcript=_keep_end(redact(transcript), MAX_TRANSCRIPT_CHARS),
+                )
+            )
         return result.rowcount == 1
 
     def get(self, reference: str) -> Optional[HandoffRequest]:
         """One request by its reference (case and spaces ignored), or None."""
         with self.engine.connect() as connection:
-            row = connection.execute(self.requests.select().where(
-                self.requests.c.reference == normalise_reference(reference))).first()
+            row = connection.execute(
+                self.requests.select().where(
+                    self.requests.c.reference == normalise_reference(reference)
+                )
+            ).first()
         return self._request(row) if row is not None else None
 
     def list_requests(self, status: Optional[str] = None, limit: int = 200) -> List[HandoffRequest]:
         """Requests newest first, optionally only one status."""
-        query = self.requests.select().order_by(self.requests.c.created_at.desc(),
-                                                self.requests.c.id.desc()).limit(limit)
+        query = (
+            self.requests.select()
+            .order_by(self.requests.c.created_at.desc(), self.requests.c.id.desc())
+            .limit(limit)
+        )
         if status is not None:
             if status not in STATUSES:
                 raise ValueError(f"unknown status {status!r}")
@@ -196,7 +222,8 @@ class HandoffStore:
                 self.requests.update()
                 .where(self.requests.c.reference == normalise_reference(reference))
                 .where(self.requests.c.status == "new")
-                .values(status="handled", handled_at=_naive_utc(self.clock())))
+                .values(status="handled", handled_at=_naive_utc(self.clock()))
+            )
         return result.rowcount == 1
 
     def set_contact(self, reference: str, contact: str) -> bool:
@@ -208,7 +235,8 @@ class HandoffStore:
             result = connection.execute(
                 self.requests.update()
                 .where(self.requests.c.reference == normalise_reference(reference))
-                .values(contact=contact))
+                .values(contact=contact)
+            )
         return result.rowcount == 1
 
     def purge_handled(self, older_than: timedelta, now: Optional[datetime] = None) -> int:
@@ -223,15 +251,22 @@ class HandoffStore:
             result = connection.execute(
                 self.requests.delete()
                 .where(self.requests.c.status == "handled")
-                .where(self.requests.c.handled_at < cutoff))
+                .where(self.requests.c.handled_at < cutoff)
+            )
         return result.rowcount
 
     @staticmethod
     def _request(row: sa.engine.Row) -> HandoffRequest:
         return HandoffRequest(
-            id=row.id, reference=row.reference, question=row.question,
-            transcript=row.transcript, created_at=_aware(row.created_at), status=row.status,
-            handled_at=_aware(row.handled_at), contact=row.contact)
+            id=row.id,
+            reference=row.reference,
+            question=row.question,
+            transcript=row.transcript,
+            created_at=_aware(row.created_at),
+            status=row.status,
+            handled_at=_aware(row.handled_at),
+            contact=row.contact,
+        )
 
     # --- crisis counts -----------------------------------------------------------------------
     def count_crisis(self, category: str, day: date) -> None:
@@ -242,13 +277,15 @@ class HandoffStore:
         for _attempt in range(3):
             with self.engine.begin() as connection:
                 updated = connection.execute(
-                    self.crisis.update().where(key).values(count=self.crisis.c.count + 1))
+                    self.crisis.update().where(key).values(count=self.crisis.c.count + 1)
+                )
                 if updated.rowcount:
                     return
             try:
                 with self.engine.begin() as connection:
-                    connection.execute(self.crisis.insert().values(
-                        day=day, category=category, count=1))
+                    connection.execute(
+                        self.crisis.insert().values(day=day, category=category, count=1)
+                    )
                 return
             except IntegrityError:
                 continue  # another process inserted the row first: update it
@@ -256,11 +293,15 @@ class HandoffStore:
 
     def crisis_counts(self, since: date) -> List[CrisisCount]:
         """Counts per day and category from `since` on, newest day first."""
-        query = (self.crisis.select().where(self.crisis.c.day >= since)
-                 .order_by(self.crisis.c.day.desc(), self.crisis.c.category))
+        query = (
+            self.crisis.select()
+            .where(self.crisis.c.day >= since)
+            .order_by(self.crisis.c.day.desc(), self.crisis.c.category)
+        )
         with self.engine.connect() as connection:
-            return [CrisisCount(row.day, row.category, row.count)
-                    for row in connection.execute(query)]
+            return [
+                CrisisCount(row.day, row.category, row.count) for row in connection.execute(query)
+            ]
 
     def drop_tables(self) -> None:
         """Remove this store's tables (tests clean up their own prefix with it)."""

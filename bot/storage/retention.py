@@ -7,6 +7,7 @@ the same purge by itself every PURGE_EVERY_HOURS hours (default 6; 0 turns that 
 is for running it by hand or from cron. Safe to run at any time and as often as wanted.
 It prints and logs counts only, never any conversation content.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,8 +40,9 @@ def retention_days(override: Optional[int] = None) -> int:
     return settings.load().privacy.retention_days
 
 
-def purge_conversations(days: int, now: Optional[float] = None,
-                        store: Optional[ConversationStore] = None) -> int:
+def purge_conversations(
+    days: int, now: Optional[float] = None, store: Optional[ConversationStore] = None
+) -> int:
     """Delete tracker events older than `days`; the number deleted (0 if no SQL store)."""
     store = store or ConversationStore.from_endpoints()
     if store is None:
@@ -80,8 +82,9 @@ def every_hours(env: Optional[dict] = None) -> float:
         return DEFAULT_EVERY_HOURS
 
 
-async def purge_periodically(interval_seconds: float,
-                             first_delay: float = FIRST_DELAY_SECONDS) -> None:
+async def purge_periodically(
+    interval_seconds: float, first_delay: float = FIRST_DELAY_SECONDS
+) -> None:
     """Apply the retention limit now and then, forever (a background task of the edge app).
 
     A failed round (database briefly unreachable) is logged and retried next round.
@@ -93,11 +96,19 @@ async def purge_periodically(interval_seconds: float,
             days = retention_days()
             events = await loop.run_in_executor(None, purge_conversations, days)
             handled = await loop.run_in_executor(None, purge_handoffs, days)
-            logger.info("Retention purge: %d conversation event(s) and %s handled request(s) "
-                        "older than %d day(s) deleted.", events, handled or 0, days)
+            logger.info(
+                "Retention purge: %d conversation event(s) and %s handled request(s) "
+                "older than %d day(s) deleted.",
+                events,
+                handled or 0,
+                days,
+            )
         except Exception as error:  # keep the schedule alive; say what kind of failure
-            logger.warning("Retention purge failed (%s); retrying in %.0f s.",
-                           type(error).__name__, interval_seconds)
+            logger.warning(
+                "Retention purge failed (%s); retrying in %.0f s.",
+                type(error).__name__,
+                interval_seconds,
+            )
         await asyncio.sleep(interval_seconds)
 
 
@@ -113,15 +124,17 @@ def main(args: argparse.Namespace) -> int:
         print(f"error: {problem}", file=sys.stderr)
         return 1
     except Exception as error:  # database unreachable, permissions, ...
-        print(f"error: could not purge conversations ({type(error).__name__}); "
-              f"nothing was reported as deleted.", file=sys.stderr)
+        print(
+            f"error: could not purge conversations ({type(error).__name__}); "
+            f"nothing was reported as deleted.",
+            file=sys.stderr,
+        )
         return 1
     print(f"Deleted {events} conversation event(s) older than {days} day(s).")
     try:
         handled = purge_handoffs(days)
     except Exception as error:
-        print(f"error: could not purge handoff requests ({type(error).__name__}).",
-              file=sys.stderr)
+        print(f"error: could not purge handoff requests ({type(error).__name__}).", file=sys.stderr)
         return 1
     if handled is None:
         print("No handoff store to purge.")

@@ -9,6 +9,7 @@ carries `sent_at`, so it can also refuse old deliveries.
 The request is always stored first: a failing or slow webhook is logged and never loses
 or delays it (deliveries run in the background with a short timeout).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -49,8 +50,9 @@ def verify(secret: str, body: bytes, signature: str) -> bool:
 
 def encode(payload: Mapping[str, Any]) -> bytes:
     """The exact bytes that are signed and sent (compact, keys sorted)."""
-    return json.dumps(payload, sort_keys=True, separators=(",", ":"),
-                      ensure_ascii=False).encode("utf-8")
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode(
+        "utf-8"
+    )
 
 
 def request_created(request: HandoffRequest) -> Dict[str, Any]:
@@ -95,20 +97,25 @@ class Webhook:
     async def send(self, payload: Mapping[str, Any]) -> bool:
         """POST one payload; True on a 2xx answer. Never raises: failures are logged."""
         body = encode(payload)
-        headers = {"Content-Type": "application/json",
-                   SIGNATURE_HEADER: sign(self.secret, body)}
+        headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(self.secret, body)}
         try:
             async with aiohttp.ClientSession(
-                    timeout=aiohttp.ClientTimeout(total=self.timeout)) as http:
-                async with http.post(self.url, data=body, headers=headers,
-                                     allow_redirects=False) as reply:
+                timeout=aiohttp.ClientTimeout(total=self.timeout)
+            ) as http:
+                async with http.post(
+                    self.url, data=body, headers=headers, allow_redirects=False
+                ) as reply:
                     if 200 <= reply.status < 300:
                         return True
-                    logger.warning("Handoff webhook answered HTTP %s for %s",
-                                   reply.status, payload.get("reference"))
+                    logger.warning(
+                        "Handoff webhook answered HTTP %s for %s",
+                        reply.status,
+                        payload.get("reference"),
+                    )
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as error:
-            logger.warning("Handoff webhook failed for %s: %s",
-                           payload.get("reference"), type(error).__name__)
+            logger.warning(
+                "Handoff webhook failed for %s: %s", payload.get("reference"), type(error).__name__
+            )
         return False
 
     def schedule(self, payload: Mapping[str, Any]) -> "asyncio.Task[bool]":
@@ -133,9 +140,13 @@ def from_environment(env: Optional[Mapping[str, str]] = None) -> Optional[Webhoo
         return None
     secret = env.get(ENV_SECRET) or ""
     if len(secret) < MIN_SECRET_LENGTH:
-        logger.error("%s is set but %s is missing or shorter than %d characters: "
-                     "webhook off (requests are never sent unsigned).",
-                     ENV_URL, ENV_SECRET, MIN_SECRET_LENGTH)
+        logger.error(
+            "%s is set but %s is missing or shorter than %d characters: "
+            "webhook off (requests are never sent unsigned).",
+            ENV_URL,
+            ENV_SECRET,
+            MIN_SECRET_LENGTH,
+        )
         return None
     if not acceptable_url(url):
         logger.error("%s must be https:// (or http:// to this machine): webhook off.", ENV_URL)

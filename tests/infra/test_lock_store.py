@@ -4,6 +4,7 @@ Each store below has its own Redis connection, as two Rasa servers would. Needs 
 machine's Redis (TEST_REDIS_URL, default redis://127.0.0.1:6379/1); skips, saying why,
 where it is absent.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -23,8 +24,11 @@ from bot.paths import PROJECT_ROOT
 from tests.support.services import REDIS_URL, redis_missing
 
 _parts = urlsplit(REDIS_URL)
-REDIS = {"host": _parts.hostname or "127.0.0.1", "port": _parts.port or 6379,
-         "db": int((_parts.path or "/1").strip("/") or 1)}
+REDIS = {
+    "host": _parts.hostname or "127.0.0.1",
+    "port": _parts.port or 6379,
+    "db": int((_parts.path or "/1").strip("/") or 1),
+}
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -39,11 +43,18 @@ def store() -> AtomicRedisLockStore:
 
 
 def test_the_production_endpoints_choose_the_atomic_store(monkeypatch) -> None:
-    for name, value in {"ACTION_SERVER_URL": "http://127.0.0.1:5055/webhook",
-                        "DB_HOST": "127.0.0.1", "DB_PORT": "5432", "DB_NAME": "test",
-                        "DB_USER": "postgres", "DB_PASSWORD": "",
-                        "REDIS_HOST": REDIS["host"], "REDIS_PORT": str(REDIS["port"]),
-                        "REDIS_DB": str(REDIS["db"]), "REDIS_PASSWORD": ""}.items():
+    for name, value in {
+        "ACTION_SERVER_URL": "http://127.0.0.1:5055/webhook",
+        "DB_HOST": "127.0.0.1",
+        "DB_PORT": "5432",
+        "DB_NAME": "test",
+        "DB_USER": "postgres",
+        "DB_PASSWORD": "",
+        "REDIS_HOST": REDIS["host"],
+        "REDIS_PORT": str(REDIS["port"]),
+        "REDIS_DB": str(REDIS["db"]),
+        "REDIS_PASSWORD": "",
+    }.items():
         monkeypatch.setenv(name, value)
     config = read_endpoint_config(str(PROJECT_ROOT / "endpoints.production.yml"), "lock_store")
     made = LockStore.create(config)
@@ -88,8 +99,7 @@ def test_only_one_server_at_a_time_handles_a_conversation_and_the_lock_is_remove
         lock_store = store()
 
         async def handle() -> None:
-            async with lock_store.lock(conversation, lock_lifetime=30,
-                                       wait_time_in_seconds=0.01):
+            async with lock_store.lock(conversation, lock_lifetime=30, wait_time_in_seconds=0.01):
                 began = time.monotonic()
                 with guard:
                     inside.append(index)

@@ -11,6 +11,7 @@ interleaved with another (the lock store serialises a conversation across server
 
 Skips, printing why, only when PostgreSQL or Redis cannot be reached.
 """
+
 from __future__ import annotations
 
 import json
@@ -54,16 +55,22 @@ def database() -> Iterator[str]:
 
 
 def send(url: str, sender: str, message: str) -> Tuple[int, list]:
-    reply = requests.post(f"{url}/webhooks/rest/webhook",
-                          json={"sender": sender, "message": message}, timeout=90)
+    reply = requests.post(
+        f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": message}, timeout=90
+    )
     return reply.status_code, reply.json() if reply.status_code == 200 else []
 
 
 @pytest.fixture(scope="module")
 def servers(database: str, tmp_path_factory) -> Iterator[Tuple[str, str]]:
     """Two Rasa servers and one action server with the production profile, on free ports."""
-    stack = Stack(tmp_path_factory.mktemp("scale"), label="scale", edge=False, rasa_servers=2,
-                  production=production_env(POSTGRES_URL, REDIS_URL, database))
+    stack = Stack(
+        tmp_path_factory.mktemp("scale"),
+        label="scale",
+        edge=False,
+        rasa_servers=2,
+        production=production_env(POSTGRES_URL, REDIS_URL, database),
+    )
     stack.start().wait_until_ready(timeout=START_TIMEOUT_S)
     try:
         yield stack.rasa_urls[0], stack.rasa_urls[1]
@@ -77,13 +84,24 @@ def stored_events(database: str, sender: str) -> List[dict]:
     try:
         with engine.connect() as connection:
             rows = connection.execute(
-                sa.text("SELECT id, type_name, timestamp, data FROM events "
-                        "WHERE sender_id = :sender ORDER BY id"), {"sender": sender},
+                sa.text(
+                    "SELECT id, type_name, timestamp, data FROM events "
+                    "WHERE sender_id = :sender ORDER BY id"
+                ),
+                {"sender": sender},
             ).fetchall()
     finally:
         engine.dispose()
-    return [{"id": row[0], "type": row[1], "timestamp": row[2], "data": row[3],
-             "event": json.loads(row[3])} for row in rows]
+    return [
+        {
+            "id": row[0],
+            "type": row[1],
+            "timestamp": row[2],
+            "data": row[3],
+            "event": json.loads(row[3]),
+        }
+        for row in rows
+    ]
 
 
 def user_texts(events: List[dict]) -> List[str]:
@@ -97,15 +115,15 @@ def assert_turns_not_interleaved(events: List[dict]) -> None:
         if row["type"] == "user":
             assert last_action == "action_listen", (
                 f"a user message arrived while the previous turn was unfinished "
-                f"(last action {last_action!r}): two servers handled the conversation at once")
+                f"(last action {last_action!r}): two servers handled the conversation at once"
+            )
             last_action = None
         elif row["type"] == "action":
             last_action = row["event"].get("name")
     assert last_action == "action_listen", "the last turn never finished"
 
 
-def test_one_conversation_across_two_servers_keeps_every_event_once_and_in_order(
-        servers, database):
+def test_one_conversation_across_two_servers_keeps_every_event_once_and_in_order(servers, database):
     server_a, server_b = servers
     payloads = faq_payloads()
     assert len(payloads) >= 8, "domain.yml should offer at least 8 follow-up buttons"
@@ -123,16 +141,18 @@ def test_one_conversation_across_two_servers_keeps_every_event_once_and_in_order
     concurrent = payloads[2:8]
     targets = [(server_a, server_b)[index % 2] for index in range(len(concurrent))]
     with ThreadPoolExecutor(max_workers=len(concurrent)) as pool:
-        answers = list(pool.map(lambda pair: send(pair[0], sender, pair[1]),
-                                zip(targets, concurrent)))
+        answers = list(
+            pool.map(lambda pair: send(pair[0], sender, pair[1]), zip(targets, concurrent))
+        )
     for message, (status, answer) in zip(concurrent, answers):
         assert status == 200 and answer, f"no answer to {message!r} (HTTP {status})"
 
     events = stored_events(database, sender)
     texts = user_texts(events)
-    assert texts[:len(sequential)] == sequential
-    assert sorted(texts[len(sequential):]) == sorted(concurrent), (
-        "each concurrent message must be stored exactly once")
+    assert texts[: len(sequential)] == sequential
+    assert sorted(texts[len(sequential) :]) == sorted(concurrent), (
+        "each concurrent message must be stored exactly once"
+    )
     assert len({row["data"] for row in events}) == len(events), "an event was stored twice"
     timestamps = [row["timestamp"] for row in events]
     assert timestamps == sorted(timestamps), "events were stored out of order"

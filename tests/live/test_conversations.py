@@ -1,4 +1,5 @@
 """Conversations against the trained model, through the real servers."""
+
 from __future__ import annotations
 
 import uuid

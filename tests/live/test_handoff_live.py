@@ -1,5 +1,6 @@
 """Handoff through the real servers (edge app, Rasa, action server): what the parent sees,
 what is stored in the stack's own handoff database, and what never reaches the tracker."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -39,8 +40,9 @@ class Widget:
         self.session = reply.json()["session"]
 
     def send(self, **body: str) -> List[Dict[str, Any]]:
-        reply = requests.post(f"{self.url}/api/message", json={"session": self.session, **body},
-                              timeout=60)
+        reply = requests.post(
+            f"{self.url}/api/message", json={"session": self.session, **body}, timeout=60
+        )
         assert reply.status_code == 200, reply.text
         return reply.json()["messages"]
 
@@ -55,13 +57,17 @@ def _handoff_texts(messages: List[Dict[str, Any]], before: datetime, after: date
     phone = settings.load().adviceline.phone
     assert any(phone in text for text in texts), texts
     candidates = []
-    for moment in (before, after):   # the hours may change between the two clocks
+    for moment in (before, after):  # the hours may change between the two clocks
         state = hours.status(moment)
         slots = {**state, "handoff_reason": "not_covered"}
-        candidates.append([expected("utter_handoff", slots),
-                           expected("utter_handoff_other_ways", slots),
-                           expected("utter_emergency_line", {}),
-                           expected("utter_offer_leave_question", {})])
+        candidates.append(
+            [
+                expected("utter_handoff", slots),
+                expected("utter_handoff_other_ways", slots),
+                expected("utter_emergency_line", {}),
+                expected("utter_offer_leave_question", {}),
+            ]
+        )
     assert texts in candidates, texts
     payloads = [b["payload"] for b in messages[-1].get("buttons", [])]
     assert payloads == ["/leave_question", "/deny"]
@@ -84,7 +90,8 @@ def test_out_of_scope_then_yes_stores_the_question_redacted_and_a_contact(stack)
     request = store.list_requests()[0]
     assert _texts(left) == [
         expected("utter_question_left", {"handoff_reference": request.reference}),
-        expected("utter_offer_contact", {})]
+        expected("utter_offer_contact", {}),
+    ]
     assert request.question == redact(OUT_OF_SCOPE)
     assert POSTCODE not in request.question and POSTCODE not in request.transcript
     assert "Parent chose: Yes, leave my question" in request.transcript
@@ -96,13 +103,24 @@ def test_out_of_scope_then_yes_stores_the_question_redacted_and_a_contact(stack)
 
     # "Am I talking to a person?": it is a queue, and the assistant says so.
     about = parent.send(text="am I talking to a real person")
-    assert _texts(about) == [expected("utter_about/bot", {
-        "handoff_stage": "done", "question_stored": True,
-        "handoff_reference": request.reference})]
+    assert _texts(about) == [
+        expected(
+            "utter_about/bot",
+            {
+                "handoff_stage": "done",
+                "question_stored": True,
+                "handoff_reference": request.reference,
+            },
+        )
+    ]
 
     with sqlite3.connect(stack.tracker_db) as tracker:
-        rows = [data for (data,) in tracker.execute(
-            "select data from events where sender_id = ?", (parent.session,))]
+        rows = [
+            data
+            for (data,) in tracker.execute(
+                "select data from events where sender_id = ?", (parent.session,)
+            )
+        ]
     assert rows, "the conversation should be in the tracker store"
     assert not any(PHONE in row or POSTCODE in row for row in rows)
     assert not any(PHONE.replace(" ", "") in row for row in rows)
@@ -111,8 +129,11 @@ def test_out_of_scope_then_yes_stores_the_question_redacted_and_a_contact(stack)
 def test_out_of_scope_then_no_stores_nothing(stack):
     parent = Widget(stack)
     before = datetime.now(timezone.utc)
-    _handoff_texts(parent.send(text="can he get bail before the court date"), before,
-                   datetime.now(timezone.utc))
+    _handoff_texts(
+        parent.send(text="can he get bail before the court date"),
+        before,
+        datetime.now(timezone.utc),
+    )
     stored_before = len(_store(stack).list_requests())
     declined = parent.send(payload="/deny")
     assert _texts(declined) == [expected("utter_no_question_left", {})]

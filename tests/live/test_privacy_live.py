@@ -1,6 +1,7 @@
 """Privacy through the real servers: what a parent types is stored redacted, logged never,
 and deleted at once when the conversation is cleared; Rasa and the actions stay on loopback.
 """
+
 from __future__ import annotations
 
 import sqlite3
@@ -58,8 +59,9 @@ def conversation(stack):
     assert reply.status_code == 201, reply.text
     session = reply.json()["session"]
     for text in messages:
-        answer = requests.post(f"{stack.edge_url}/api/message", timeout=60,
-                               json={"session": session, "text": text})
+        answer = requests.post(
+            f"{stack.edge_url}/api/message", timeout=60, json={"session": session, "text": text}
+        )
         assert answer.status_code == 200, answer.text
     return {"session": session, "details": details, "messages": messages, "marker": marker}
 
@@ -100,8 +102,9 @@ def test_clearing_the_conversation_deletes_its_events_at_once(stack, conversatio
     assert reply.status_code == 204
     assert _sender_events(stack.tracker_db, session) == []
     # The old id is not revived: a message with it starts a fresh conversation.
-    again = requests.post(f"{stack.edge_url}/api/message", timeout=60,
-                          json={"session": session, "text": "hello"})
+    again = requests.post(
+        f"{stack.edge_url}/api/message", timeout=60, json={"session": session, "text": "hello"}
+    )
     assert again.status_code == 200
     assert again.json()["session"] != session
     assert _sender_events(stack.tracker_db, session) == []

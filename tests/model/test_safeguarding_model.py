@@ -5,6 +5,7 @@ Uses the `nlu` fixture (models/current.tar.gz; set NLU_MODEL to measure another 
 The matcher and the decision rule are tested without a model in
 tests/unit/test_safeguarding.py.
 """
+
 from __future__ import annotations
 
 from collections import Counter, defaultdict
@@ -41,11 +42,15 @@ def test_recall_is_complete_in_every_category(parse):
     for expected, counts in confusions.items():
         total = sum(counts.values())
         others = {name: n for name, n in counts.items() if name != expected}
-        report.append(f"{expected}: recall {counts[expected]}/{total} = "
-                      f"{counts[expected] / total:.1%}; other predictions {others}")
+        report.append(
+            f"{expected}: recall {counts[expected]}/{total} = "
+            f"{counts[expected] / total:.1%}; other predictions {others}"
+        )
     print("\nCrisis recall (full NLU pipeline):\n  " + "\n  ".join(report))
-    print(f"  caught by pattern: {by_pattern['pattern']}, by the classifier alone: "
-          f"{by_pattern['classifier']}")
+    print(
+        f"  caught by pattern: {by_pattern['pattern']}, by the classifier alone: "
+        f"{by_pattern['classifier']}"
+    )
     assert not misses, "Crisis messages not given their crisis intent:\n" + "\n".join(misses)
 
 
@@ -63,9 +68,12 @@ def test_precision_on_the_safe_set(parse):
                 categories[predicted] += 1
                 alarms.append(f"  [{group}] {predicted} ({matched_by}): {text!r}")
     precision = 1 - len(alarms) / total
-    print(f"\nSafe set: {total - len(alarms)}/{total} kept safe = {precision:.1%}; "
-          f"false alarms by category: {dict(categories)}")
+    print(
+        f"\nSafe set: {total - len(alarms)}/{total} kept safe = {precision:.1%}; "
+        f"false alarms by category: {dict(categories)}"
+    )
     for alarm in alarms:
         print(alarm)
     assert precision >= REQUIRED_PRECISION, (
-        f"precision {precision:.1%} < {REQUIRED_PRECISION:.0%}; false alarms:\n" + "\n".join(alarms))
+        f"precision {precision:.1%} < {REQUIRED_PRECISION:.0%}; false alarms:\n" + "\n".join(alarms)
+    )

@@ -1,4 +1,5 @@
 """Run a Sanic app on a free loopback port in a background thread, for tests."""
+
 from __future__ import annotations
 
 import asyncio

@@ -3,6 +3,7 @@
 Each test asserts the events an action returns and that it dispatches no message itself
 (the rules in data/rules.yml choose every response from the slots it sets).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -40,15 +41,23 @@ HANDOFF_BUTTONS = render("utter_offer_leave_question")["buttons"]
 
 # --- Tracker fixtures ----------------------------------------------------------------------
 def user(text: str, intent: str, ts: float = 1749024000.0) -> Dict[str, Any]:
-    return {"event": "user", "timestamp": ts, "text": text,
-            "parse_data": {"intent": {"name": intent, "confidence": 0.9}, "entities": [],
-                           "text": text}}
+    return {
+        "event": "user",
+        "timestamp": ts,
+        "text": text,
+        "parse_data": {"intent": {"name": intent, "confidence": 0.9}, "entities": [], "text": text},
+    }
 
 
-def bot(text: str, buttons: Optional[List[Dict[str, str]]] = None,
-        ts: float = 1749024001.0) -> Dict[str, Any]:
-    return {"event": "bot", "timestamp": ts, "text": text,
-            "data": {"buttons": buttons} if buttons else {}}
+def bot(
+    text: str, buttons: Optional[List[Dict[str, str]]] = None, ts: float = 1749024001.0
+) -> Dict[str, Any]:
+    return {
+        "event": "bot",
+        "timestamp": ts,
+        "text": text,
+        "data": {"buttons": buttons} if buttons else {},
+    }
 
 
 def action(name: str) -> Dict[str, Any]:
@@ -58,10 +67,13 @@ def action(name: str) -> Dict[str, Any]:
 def conversation() -> List[Dict[str, Any]]:
     """A widget session: welcome, a FAQ, an out-of-scope question, the offer, a yes."""
     return [
-        action("action_session_start"), {"event": "session_started"},
+        action("action_session_start"),
+        {"event": "session_started"},
         action("action_listen"),
-        user("/start", "start"), bot(render("utter_welcome")["text"]),
-        user("hello", "greet"), bot(render("utter_greet")["text"]),
+        user("/start", "start"),
+        bot(render("utter_welcome")["text"]),
+        user("hello", "greet"),
+        bot(render("utter_greet")["text"]),
         user("Can I get legal aid for the court hearing? Email me at " + EMAIL, "out_of_scope"),
         action("action_handoff"),
         bot(render("utter_offer_leave_question")["text"], HANDOFF_BUTTONS),
@@ -69,16 +81,29 @@ def conversation() -> List[Dict[str, Any]]:
     ]
 
 
-def tracker(events: List[Dict[str, Any]], slots: Optional[Dict[str, Any]] = None,
-            latest: Optional[Dict[str, Any]] = None) -> Tracker:
+def tracker(
+    events: List[Dict[str, Any]],
+    slots: Optional[Dict[str, Any]] = None,
+    latest: Optional[Dict[str, Any]] = None,
+) -> Tracker:
     last_user = [e for e in events if e["event"] == "user"][-1] if events else {}
-    latest = latest or {"text": last_user.get("text"),
-                        "intent": (last_user.get("parse_data") or {}).get("intent", {}),
-                        "entities": []}
-    return Tracker.from_dict({"sender_id": "test", "slots": slots or {},
-                              "latest_message": latest, "events": events,
-                              "paused": False, "followup_action": None,
-                              "active_loop": {}, "latest_action_name": "action_listen"})
+    latest = latest or {
+        "text": last_user.get("text"),
+        "intent": (last_user.get("parse_data") or {}).get("intent", {}),
+        "entities": [],
+    }
+    return Tracker.from_dict(
+        {
+            "sender_id": "test",
+            "slots": slots or {},
+            "latest_message": latest,
+            "events": events,
+            "paused": False,
+            "followup_action": None,
+            "active_loop": {},
+            "latest_action_name": "action_listen",
+        }
+    )
 
 
 def run(action_object: Any, state: Tracker) -> tuple:
@@ -112,33 +137,41 @@ def _valid_slots(events: List[Dict[str, Any]]) -> None:
 def test_handoff_when_asked_while_the_adviceline_is_open():
     state = tracker([user("talk to an adviser", "request_human")])
     events, messages = run(ActionHandoff(clock=lambda: OPEN_NOW), state)
-    assert events == [SlotSet("adviceline_open", True), SlotSet("webchat_open", False),
-                      SlotSet("next_opening", None), SlotSet("handoff_reason", "asked"),
-                      SlotSet("handoff_stage", "offered")]
+    assert events == [
+        SlotSet("adviceline_open", True),
+        SlotSet("webchat_open", False),
+        SlotSet("next_opening", None),
+        SlotSet("handoff_reason", "asked"),
+        SlotSet("handoff_stage", "offered"),
+    ]
     assert messages == []
     _valid_slots(events)
 
 
-@pytest.mark.parametrize("intent", ["out_of_scope", "nlu_fallback", "something_else",
-                                    "choose_faq"])
+@pytest.mark.parametrize("intent", ["out_of_scope", "nlu_fallback", "something_else", "choose_faq"])
 def test_handoff_when_not_covered_out_of_hours(intent):
     state = tracker([user("can I get legal aid", intent)])
     events, messages = run(ActionHandoff(clock=lambda: CLOSED_NOW), state)
     line = S.adviceline.hours
     expected_words = hours.say_when(hours.next_opening(line, CLOSED_NOW), CLOSED_NOW, LONDON)
     assert expected_words.startswith("on Monday at")
-    assert events == [SlotSet("adviceline_open", False), SlotSet("webchat_open", False),
-                      SlotSet("next_opening", expected_words),
-                      SlotSet("handoff_reason", "not_covered"),
-                      SlotSet("handoff_stage", "offered")]
+    assert events == [
+        SlotSet("adviceline_open", False),
+        SlotSet("webchat_open", False),
+        SlotSet("next_opening", expected_words),
+        SlotSet("handoff_reason", "not_covered"),
+        SlotSet("handoff_stage", "offered"),
+    ]
     assert messages == []
     _valid_slots(events)
 
 
 def test_handoff_still_answers_when_the_hours_setting_is_broken(monkeypatch):
     monkeypatch.setattr(hours, "status", lambda now, s: 1 / 0)
-    events, _ = run(ActionHandoff(clock=lambda: CLOSED_NOW),
-                    tracker([user("talk to a person", "request_human")]))
+    events, _ = run(
+        ActionHandoff(clock=lambda: CLOSED_NOW),
+        tracker([user("talk to a person", "request_human")]),
+    )
     values = {e["name"]: e["value"] for e in events}
     assert values["adviceline_open"] is False and values["handoff_reason"] == "asked"
     assert values["next_opening"] and "None" not in values["next_opening"]
@@ -150,8 +183,11 @@ def test_yes_stores_the_question_redacted_with_the_transcript(store):
     assert messages == []
     _valid_slots(events)
     [request] = store.list_requests()
-    assert events == [SlotSet("handoff_reference", request.reference),
-                      SlotSet("handoff_stage", "left"), SlotSet("question_stored", True)]
+    assert events == [
+        SlotSet("handoff_reference", request.reference),
+        SlotSet("handoff_stage", "left"),
+        SlotSet("question_stored", True),
+    ]
     assert request.question == "Can I get legal aid for the court hearing? Email me at [email]"
     assert EMAIL not in request.transcript
     lines = request.transcript.splitlines()
@@ -159,32 +195,45 @@ def test_yes_stores_the_question_redacted_with_the_transcript(store):
     assert any(line.endswith("Parent: hello") for line in lines)
     assert lines[-1].endswith("Parent chose: " + HANDOFF_BUTTONS[0]["title"])
     assert not any("/start" in line or "/leave_question" in line for line in lines)
-    assert lines[-1].startswith("[") and lines[-1][6:8] == "] "   # [HH:MM] London time
+    assert lines[-1].startswith("[") and lines[-1][6:8] == "] "  # [HH:MM] London time
 
 
 def test_no_typed_question_stores_nothing(store):
-    events_so_far = [{"event": "session_started"}, user("/start", "start"),
-                     user("hi", "greet"), user("/request_human", "request_human"),
-                     user("/leave_question", "leave_question")]
+    events_so_far = [
+        {"event": "session_started"},
+        user("/start", "start"),
+        user("hi", "greet"),
+        user("/request_human", "request_human"),
+        user("/leave_question", "leave_question"),
+    ]
     events, messages = run(ActionLeaveQuestion(store=lambda: store), tracker(events_so_far))
     assert events == [SlotSet("handoff_stage", "offered"), SlotSet("question_stored", False)]
     assert messages == [] and store.list_requests() == []
 
 
 def test_only_this_sessions_messages_count(store):
-    earlier = [user("what is a safety plan about my old case", "safety_plan"),
-               action("action_session_start"), {"event": "session_started"}]
+    earlier = [
+        user("what is a safety plan about my old case", "safety_plan"),
+        action("action_session_start"),
+        {"event": "session_started"},
+    ]
     events, _ = run(ActionLeaveQuestion(store=lambda: store), tracker(earlier + conversation()))
     [request] = store.list_requests()
     assert "old case" not in request.question and "old case" not in request.transcript
 
 
 def test_small_talk_is_not_a_question_but_a_long_request_for_a_person_is():
-    events = [user("thanks", "thank"), user("yes please", "affirm"),
-              user("I want to speak to an adviser about contact with my ex-partner and the "
-                   "children at weekends", "request_human"),
-              user("talk to an adviser", "request_human"),
-              user("/out_of_scope", "out_of_scope")]     # a button, whatever its intent
+    events = [
+        user("thanks", "thank"),
+        user("yes please", "affirm"),
+        user(
+            "I want to speak to an adviser about contact with my ex-partner and the "
+            "children at weekends",
+            "request_human",
+        ),
+        user("talk to an adviser", "request_human"),
+        user("/out_of_scope", "out_of_scope"),
+    ]  # a button, whatever its intent
     assert question_messages(events) == [events[2]["text"]]
 
 
@@ -193,9 +242,12 @@ def test_a_second_yes_in_the_session_updates_the_same_request(store):
     reference = first[0]["value"]
     more = conversation() + [
         user("Also, will the court see the safety plan?", "out_of_scope"),
-        user("/leave_question", "leave_question")]
-    second, _ = run(ActionLeaveQuestion(store=lambda: store),
-                    tracker(more, slots={"handoff_reference": reference}))
+        user("/leave_question", "leave_question"),
+    ]
+    second, _ = run(
+        ActionLeaveQuestion(store=lambda: store),
+        tracker(more, slots={"handoff_reference": reference}),
+    )
     assert second[0] == SlotSet("handoff_reference", reference)
     [request] = store.list_requests()
     assert request.question.endswith("Also, will the court see the safety plan?")
@@ -206,8 +258,10 @@ def test_a_store_failure_never_claims_the_question_was_stored():
         raise RuntimeError("database down")
 
     events, messages = run(ActionLeaveQuestion(store=broken), tracker(conversation()))
-    assert events == [SlotSet("handoff_stage", "failed"), SlotSet("question_stored", None)] \
+    assert (
+        events == [SlotSet("handoff_stage", "failed"), SlotSet("question_stored", None)]
         and messages == []
+    )
 
 
 def test_transcript_shows_button_titles_and_times():
@@ -224,8 +278,10 @@ def _left(store: HandoffStore) -> str:
 def test_a_valid_contact_is_saved_on_the_request_and_never_in_an_event(store):
     reference = _left(store)
     text = f"my email is {EMAIL}"
-    state = tracker([user(text, "give_contact")], slots={"handoff_reference": reference,
-                                                           "handoff_stage": "left"})
+    state = tracker(
+        [user(text, "give_contact")],
+        slots={"handoff_reference": reference, "handoff_stage": "left"},
+    )
     events, messages = run(ActionSaveContact(store=lambda: store), state)
     assert events == [SlotSet("contact_saved", True), SlotSet("handoff_stage", "done")]
     assert messages == []
@@ -242,10 +298,15 @@ def test_the_contact_is_read_from_the_message_as_typed_not_as_nlu_read_it(store)
     typed = f"you can reach me on {PHONE_TYPED}"
     event = user(typed, "give_contact")
     event["parse_data"]["text"] = strip_details(typed)
-    state = tracker([event], slots={"handoff_reference": reference},
-                    latest={"text": strip_details(typed),
-                            "intent": {"name": "give_contact", "confidence": 1.0},
-                            "entities": []})
+    state = tracker(
+        [event],
+        slots={"handoff_reference": reference},
+        latest={
+            "text": strip_details(typed),
+            "intent": {"name": "give_contact", "confidence": 1.0},
+            "entities": [],
+        },
+    )
     assert PHONE_TYPED not in state.latest_message["text"]
     events, _ = run(ActionSaveContact(store=lambda: store), state)
     assert events == [SlotSet("contact_saved", True), SlotSet("handoff_stage", "done")]
@@ -298,8 +359,10 @@ def test_each_new_request_is_posted_signed(store, receiver, monkeypatch):
     assert payload["reference"] == events[0]["value"]
     assert EMAIL not in body.decode()
     # A contact added later is sent too, so the case system can reply.
-    state = tracker([user(f"my email is {EMAIL}", "give_contact")],
-                    slots={"handoff_reference": payload["reference"]})
+    state = tracker(
+        [user(f"my email is {EMAIL}", "give_contact")],
+        slots={"handoff_reference": payload["reference"]},
+    )
     run(ActionSaveContact(store=lambda: store), state)
     body, signature = receiver.app.ctx.received[-1]
     assert handoff_webhook.verify(SECRET, body, signature)
@@ -318,13 +381,24 @@ def test_webhook_configuration_is_safe_by_default():
     url = "https://cases.example.org/hook"
     assert handoff_webhook.from_environment({}) is None
     assert handoff_webhook.from_environment({"HANDOFF_WEBHOOK_URL": url}) is None  # unsigned
-    assert handoff_webhook.from_environment(
-        {"HANDOFF_WEBHOOK_URL": url, "HANDOFF_WEBHOOK_SECRET": "short"}) is None
-    assert handoff_webhook.from_environment(
-        {"HANDOFF_WEBHOOK_URL": "http://cases.example.org/hook",
-         "HANDOFF_WEBHOOK_SECRET": SECRET}) is None                      # plain http
+    assert (
+        handoff_webhook.from_environment(
+            {"HANDOFF_WEBHOOK_URL": url, "HANDOFF_WEBHOOK_SECRET": "short"}
+        )
+        is None
+    )
+    assert (
+        handoff_webhook.from_environment(
+            {
+                "HANDOFF_WEBHOOK_URL": "http://cases.example.org/hook",
+                "HANDOFF_WEBHOOK_SECRET": SECRET,
+            }
+        )
+        is None
+    )  # plain http
     hook = handoff_webhook.from_environment(
-        {"HANDOFF_WEBHOOK_URL": url, "HANDOFF_WEBHOOK_SECRET": SECRET})
+        {"HANDOFF_WEBHOOK_URL": url, "HANDOFF_WEBHOOK_SECRET": SECRET}
+    )
     assert hook is not None and hook.url == url
     body = handoff_webhook.encode({"b": 1, "a": "é"})
     assert body == '{"a":"é","b":1}'.encode()

@@ -1,4 +1,5 @@
 """The FAQ guard's verdicts and the clarification plan, without Rasa."""
+
 from __future__ import annotations
 
 import json
@@ -20,8 +21,9 @@ def _parse(intent, confidence, ranking):
         "intent_ranking": [{"name": intent, "confidence": confidence}],
         "response_selector": {
             "all_retrieval_intents": list(faq.RETRIEVAL_INTENTS),
-            "default": {"ranking": [{"intent_response_key": k, "confidence": c}
-                                    for k, c in ranking]},
+            "default": {
+                "ranking": [{"intent_response_key": k, "confidence": c} for k, c in ranking]
+            },
         },
     }
 
@@ -34,16 +36,20 @@ def test_every_faq_answer_has_a_title_for_clarification_buttons():
 
 
 def test_confident_answer_passes_the_guard():
-    parse = _parse("safety_plan", 0.98, [("safety_plan/legal_status", 0.9),
-                                         ("safety_plan/change", 0.05)])
+    parse = _parse(
+        "safety_plan", 0.98, [("safety_plan/legal_status", 0.9), ("safety_plan/change", 0.05)]
+    )
     assert judge(parse, response_threshold=0.5, response_margin=0.1) is None
 
 
-@pytest.mark.parametrize("ranking, reason", [
-    ([("safety_plan/legal_status", 0.30), ("safety_plan/change", 0.10)], "low_confidence"),
-    ([("safety_plan/legal_status", 0.52), ("safety_plan/change", 0.46)], "close_answers"),
-    ([("fgc/request", 0.90), ("safety_plan/change", 0.05)], "topic_mismatch"),
-])
+@pytest.mark.parametrize(
+    "ranking, reason",
+    [
+        ([("safety_plan/legal_status", 0.30), ("safety_plan/change", 0.10)], "low_confidence"),
+        ([("safety_plan/legal_status", 0.52), ("safety_plan/change", 0.46)], "close_answers"),
+        ([("fgc/request", 0.90), ("safety_plan/change", 0.05)], "topic_mismatch"),
+    ],
+)
 def test_uncertain_answers_are_caught(ranking, reason):
     """An intent at 0.99 can carry an answer at 0.30: the guard must not let it through."""
     verdict = judge(_parse("safety_plan", 0.99, ranking), 0.5, 0.1)
@@ -69,17 +75,21 @@ def test_a_second_misunderstanding_goes_to_a_person():
 
 def test_fallback_far_from_any_faq_asks_to_rephrase():
     parse = _parse("nlu_fallback", 0.5, [("fgc/request", 0.2), ("fgc/what_is", 0.1)])
-    parse["intent_ranking"] = [{"name": "nlu_fallback", "confidence": 0.5},
-                               {"name": "out_of_scope", "confidence": 0.4},
-                               {"name": "fgc", "confidence": 0.3}]
+    parse["intent_ranking"] = [
+        {"name": "nlu_fallback", "confidence": 0.5},
+        {"name": "out_of_scope", "confidence": 0.4},
+        {"name": "fgc", "confidence": 0.3},
+    ]
     assert faq.plan_clarification(parse, False, KNOWN).mode == "rephrase"
 
 
 def test_fallback_near_a_faq_topic_offers_its_closest_answers():
     parse = _parse("nlu_fallback", 0.5, [("fgc/request", 0.4), ("fgc/what_is", 0.3)])
-    parse["intent_ranking"] = [{"name": "nlu_fallback", "confidence": 0.5},
-                               {"name": "fgc", "confidence": 0.45},
-                               {"name": "safety_plan", "confidence": 0.40}]
+    parse["intent_ranking"] = [
+        {"name": "nlu_fallback", "confidence": 0.5},
+        {"name": "fgc", "confidence": 0.45},
+        {"name": "safety_plan", "confidence": 0.40},
+    ]
     plan = faq.plan_clarification(parse, False, KNOWN)
     assert plan == faq.Clarification("options", ["fgc/request", "fgc/what_is"])
 
@@ -87,7 +97,7 @@ def test_fallback_near_a_faq_topic_offers_its_closest_answers():
 def test_choice_payload_round_trips_through_rasa_command_syntax():
     payload = faq.choice_payload("fgc/request")
     assert payload.startswith("/choose_faq{")
-    assert json.loads(payload[len("/choose_faq"):]) == {"faq": "fgc/request"}
+    assert json.loads(payload[len("/choose_faq") :]) == {"faq": "fgc/request"}
 
 
 def test_resolve_choice_by_button_or_by_position():
@@ -109,8 +119,10 @@ def test_misunderstanding_is_read_from_the_previous_bot_turn():
         {"event": "user", "text": "blah again"},
     ]
     assert faq.misunderstood_previous_turn(events) is True
-    answered = events[:3] + [{"event": "action", "name": "utter_safety_plan"},
-                             {"event": "action", "name": "action_listen"},
-                             {"event": "user", "text": "x"}]
+    answered = events[:3] + [
+        {"event": "action", "name": "utter_safety_plan"},
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": "x"},
+    ]
     assert faq.misunderstood_previous_turn(answered) is False
     assert faq.misunderstood_previous_turn([{"event": "user", "text": "first"}]) is False

@@ -3,6 +3,7 @@
 Each PostgreSQL run uses its own table prefix and drops its tables afterwards. The
 PostgreSQL cases skip, with the reason printed, only when the server cannot be reached.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -18,8 +19,10 @@ from bot.redact import redact
 from tests.support.services import POSTGRES_URL, postgres_missing
 
 LENGTH = settings.load().handoff.reference_length
-QUESTION = ("My partner was arrested. Can I get legal aid? Email me at jo.bloggs@example.com "
-            "or call 07700 900123, we live at SW1A 1AA.")
+QUESTION = (
+    "My partner was arrested. Can I get legal aid? Email me at jo.bloggs@example.com "
+    "or call 07700 900123, we live at SW1A 1AA."
+)
 
 
 class Clock:
@@ -37,16 +40,18 @@ class Clock:
 def store(request, tmp_path) -> Iterator[HandoffStore]:
     clock = Clock(datetime(2025, 6, 2, 9, 0, tzinfo=timezone.utc))
     if request.param == "sqlite":
-        made = HandoffStore(f"sqlite:///{tmp_path / 'handoff.db'}", reference_length=LENGTH,
-                            clock=clock)
+        made = HandoffStore(
+            f"sqlite:///{tmp_path / 'handoff.db'}", reference_length=LENGTH, clock=clock
+        )
         yield made
         made.engine.dispose()
         return
     problem = postgres_missing()
     if problem:
         pytest.skip(problem)
-    made = HandoffStore(POSTGRES_URL, prefix=f"t{uuid.uuid4().hex[:10]}_",
-                        reference_length=LENGTH, clock=clock)
+    made = HandoffStore(
+        POSTGRES_URL, prefix=f"t{uuid.uuid4().hex[:10]}_", reference_length=LENGTH, clock=clock
+    )
     try:
         yield made
     finally:
@@ -93,8 +98,8 @@ def test_newest_first_and_lookup_by_reference(store):
 def test_mark_handled_once(store):
     first, second = store.add("One", "Parent: One"), store.add("Two", "Parent: Two")
     assert store.mark_handled(first.reference)
-    assert not store.mark_handled(first.reference)      # already handled
-    assert not store.mark_handled("ZZZZZZ")             # unknown
+    assert not store.mark_handled(first.reference)  # already handled
+    assert not store.mark_handled("ZZZZZZ")  # unknown
     handled = store.get(first.reference)
     assert handled.status == "handled" and handled.handled_at > handled.created_at
     assert [r.reference for r in store.list_requests(status="new")] == [second.reference]
@@ -105,8 +110,11 @@ def test_mark_handled_once(store):
 
 def test_a_waiting_request_can_be_brought_up_to_date_but_not_a_handled_one(store):
     request = store.add("First question", "Parent: First question")
-    assert store.replace_question(request.reference, "First\nSecond, call 07700 900123",
-                                  "Parent: First\nParent: Second, call 07700 900123")
+    assert store.replace_question(
+        request.reference,
+        "First\nSecond, call 07700 900123",
+        "Parent: First\nParent: Second, call 07700 900123",
+    )
     updated = store.get(request.reference)
     assert updated.question == "First\nSecond, call [phone]"
     assert "07700" not in updated.transcript
@@ -146,7 +154,7 @@ def test_purge_handled_removes_only_old_handled_requests(store):
     assert store.purge_handled(timedelta(days=30), now=now) == 1
     assert store.get(old_handled.reference) is None
     assert store.get(recent_handled.reference) is not None
-    assert store.get(old_new.reference) is not None    # never read yet: kept
+    assert store.get(old_new.reference) is not None  # never read yet: kept
     assert store.purge_handled(timedelta(days=30), now=now) == 0
     with pytest.raises(ValueError):
         store.purge_handled(timedelta(days=-1))
@@ -154,12 +162,19 @@ def test_purge_handled_removes_only_old_handled_requests(store):
 
 def test_crisis_counts_per_category_and_day(store):
     monday, tuesday = date(2025, 6, 2), date(2025, 6, 3)
-    for category, day in [("suicidal", monday), ("suicidal", monday), ("suicidal", tuesday),
-                          ("immediate_danger", tuesday)]:
+    for category, day in [
+        ("suicidal", monday),
+        ("suicidal", monday),
+        ("suicidal", tuesday),
+        ("immediate_danger", tuesday),
+    ]:
         store.count_crisis(category, day)
     counts = [(c.day, c.category, c.count) for c in store.crisis_counts(since=monday)]
-    assert counts == [(tuesday, "immediate_danger", 1), (tuesday, "suicidal", 1),
-                      (monday, "suicidal", 2)]
+    assert counts == [
+        (tuesday, "immediate_danger", 1),
+        (tuesday, "suicidal", 1),
+        (monday, "suicidal", 2),
+    ]
     assert [c.day for c in store.crisis_counts(since=tuesday)] == [tuesday, tuesday]
     for bad in ("", "Robert'); DROP TABLE x;--", "x" * 41, "with space"):
         with pytest.raises(ValueError):
@@ -176,7 +191,7 @@ def test_the_url_comes_from_the_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("HANDOFF_DB_URL", f"sqlite:///{path}")
     store = default_store()
     assert store.url == f"sqlite:///{path}" and path.exists()
-    assert default_store() is store     # one store per URL in a process
+    assert default_store() is store  # one store per URL in a process
     assert store.reference_length == LENGTH
     monkeypatch.delenv("HANDOFF_DB_URL")
     assert handoff_store.DEFAULT_URL.endswith("var/handoff.db")

@@ -4,6 +4,7 @@ Opening and closing times come from bot/settings.yml; the weekday expectations a
 adviceline runs Monday to Friday, which `test_settings_describe_a_weekday_adviceline`
 checks first so that a change of days fails with a clear message.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
@@ -40,7 +41,8 @@ def words(now: datetime) -> str:
 
 def test_settings_describe_a_weekday_adviceline():
     assert LINE.days == WEEKDAYS[:5], (
-        "these tests assume a Monday-to-Friday adviceline; update them with the new days")
+        "these tests assume a Monday-to-Friday adviceline; update them with the new days"
+    )
     assert LINE.closed_on_bank_holidays is True
     assert S.organisation.timezone == "Europe/London"
 
@@ -56,13 +58,14 @@ def test_a_week_without_bank_holidays():
         assert not hours.is_open(LINE, at(day, CLOSES))
 
 
-@pytest.mark.parametrize("day", [date(2025, 1, 15), date(2025, 7, 16)],
-                         ids=["winter-GMT", "summer-BST"])
+@pytest.mark.parametrize(
+    "day", [date(2025, 1, 15), date(2025, 7, 16)], ids=["winter-GMT", "summer-BST"]
+)
 def test_the_minute_before_and_at_opening_and_closing(day):
-    assert not hours.is_open(LINE, at(day, OPENS, -1))    # 09:29
-    assert hours.is_open(LINE, at(day, OPENS))            # 09:30
-    assert hours.is_open(LINE, at(day, CLOSES, -1))       # 14:59
-    assert not hours.is_open(LINE, at(day, CLOSES))       # 15:00
+    assert not hours.is_open(LINE, at(day, OPENS, -1))  # 09:29
+    assert hours.is_open(LINE, at(day, OPENS))  # 09:30
+    assert hours.is_open(LINE, at(day, CLOSES, -1))  # 14:59
+    assert not hours.is_open(LINE, at(day, CLOSES))  # 15:00
 
 
 def test_utc_clocks_are_read_in_london_time():
@@ -80,8 +83,9 @@ def test_march_clock_change():
     friday_close = at(date(2025, 3, 28), CLOSES)
     opening = hours.next_opening(LINE, friday_close)
     assert opening == at(date(2025, 3, 31), OPENS)
-    assert opening.astimezone(UTC) == datetime(2025, 3, 31, OPENS.hour - 1, OPENS.minute,
-                                               tzinfo=UTC)
+    assert opening.astimezone(UTC) == datetime(
+        2025, 3, 31, OPENS.hour - 1, OPENS.minute, tzinfo=UTC
+    )
     assert words(friday_close) == f"on Monday at {AT}"
     assert not hours.is_open(LINE, opening - timedelta(minutes=1))
     assert hours.is_open(LINE, opening)
@@ -93,8 +97,7 @@ def test_october_clock_change():
     # Clocks went back on Sunday 26 October 2025: Friday is BST, Monday is GMT.
     friday_close = at(date(2025, 10, 24), CLOSES)
     opening = hours.next_opening(LINE, friday_close)
-    assert opening.astimezone(UTC) == datetime(2025, 10, 27, OPENS.hour, OPENS.minute,
-                                               tzinfo=UTC)
+    assert opening.astimezone(UTC) == datetime(2025, 10, 27, OPENS.hour, OPENS.minute, tzinfo=UTC)
     assert words(friday_close) == f"on Monday at {AT}"
     # 01:30 happens twice that Sunday (00:30 and 01:30 UTC): both in the small hours.
     for utc_hour in (0, 1):
@@ -106,20 +109,23 @@ def test_october_clock_change():
 
 
 # --- Bank holidays -------------------------------------------------------------------------
-@pytest.mark.parametrize("day,name", [
-    (date(2025, 1, 1), "New Year's Day"),
-    (date(2025, 4, 18), "Good Friday"),
-    (date(2025, 4, 21), "Easter Monday"),
-    (date(2025, 5, 5), "Early May bank holiday"),
-    (date(2025, 5, 26), "Spring bank holiday"),
-    (date(2025, 8, 25), "Summer bank holiday"),
-    (date(2025, 12, 25), "Christmas Day"),
-    (date(2025, 12, 26), "Boxing Day"),
-    (date(2026, 12, 28), "Boxing Day, substitute day"),
-    (date(2027, 12, 27), "Christmas Day, substitute day"),
-    (date(2027, 12, 28), "Boxing Day, substitute day"),
-    (date(2022, 1, 3), "New Year's Day, substitute day"),
-])
+@pytest.mark.parametrize(
+    "day,name",
+    [
+        (date(2025, 1, 1), "New Year's Day"),
+        (date(2025, 4, 18), "Good Friday"),
+        (date(2025, 4, 21), "Easter Monday"),
+        (date(2025, 5, 5), "Early May bank holiday"),
+        (date(2025, 5, 26), "Spring bank holiday"),
+        (date(2025, 8, 25), "Summer bank holiday"),
+        (date(2025, 12, 25), "Christmas Day"),
+        (date(2025, 12, 26), "Boxing Day"),
+        (date(2026, 12, 28), "Boxing Day, substitute day"),
+        (date(2027, 12, 27), "Christmas Day, substitute day"),
+        (date(2027, 12, 28), "Boxing Day, substitute day"),
+        (date(2022, 1, 3), "New Year's Day, substitute day"),
+    ],
+)
 def test_bank_holidays_are_closed_all_day(day, name):
     assert day.weekday() < 5, name
     for minutes in (0, 60, 240):
@@ -134,19 +140,19 @@ def test_every_england_and_wales_bank_holiday_on_a_weekday_is_closed():
     assert len(weekdays) >= 24
     for day in weekdays:
         assert not hours.is_open(LINE, at(day, OPENS, 60)), (day, region.get(day))
-    assert hours.is_open(LINE, at(date(2025, 1, 2), OPENS, 60))   # Scotland only
+    assert hours.is_open(LINE, at(date(2025, 1, 2), OPENS, 60))  # Scotland only
     assert hours.is_open(LINE, at(date(2027, 11, 30), OPENS, 60))  # St Andrew's Day
 
 
 def test_christmas_2025_next_opening_skips_holidays_and_the_weekend():
-    eve_close = at(date(2025, 12, 24), CLOSES)   # Wednesday
+    eve_close = at(date(2025, 12, 24), CLOSES)  # Wednesday
     assert hours.is_open(LINE, at(date(2025, 12, 24), OPENS))
     assert hours.next_opening(LINE, eve_close) == at(date(2025, 12, 29), OPENS)
     assert words(eve_close) == f"on Monday at {AT}"
 
 
 def test_christmas_2026_substitute_boxing_day():
-    eve_close = at(date(2026, 12, 24), CLOSES)   # Thursday; Boxing Day is a Saturday
+    eve_close = at(date(2026, 12, 24), CLOSES)  # Thursday; Boxing Day is a Saturday
     assert hours.next_opening(LINE, eve_close) == at(date(2026, 12, 29), OPENS)
     assert words(eve_close) == f"on Tuesday at {AT}"
 
@@ -158,17 +164,20 @@ def test_easter_2025():
 
 
 # --- Words -----------------------------------------------------------------------------------
-@pytest.mark.parametrize("now,expected", [
-    (local(2025, 6, 2, 7, 0), f"later today at {AT}"),         # Monday morning
-    (local(2025, 6, 2, 1, 0), f"later today at {AT}"),         # Monday, small hours
-    (local(2025, 6, 2, 15, 0), f"tomorrow at {AT}"),           # Monday after closing
-    (local(2025, 6, 3, 23, 59), f"tomorrow at {AT}"),          # Tuesday, late
-    (local(2025, 6, 6, 15, 0), f"on Monday at {AT}"),          # Friday after closing
-    (local(2025, 6, 7, 10, 0), f"on Monday at {AT}"),          # Saturday
-    (local(2025, 6, 8, 20, 0), f"tomorrow at {AT}"),           # Sunday evening
-    (local(2025, 4, 21, 2, 0), f"on Tuesday at {AT}"),         # Easter Monday, 2am
-    (local(2025, 4, 21, 6, 0), f"tomorrow at {AT}"),           # Easter Monday, 6am
-])
+@pytest.mark.parametrize(
+    "now,expected",
+    [
+        (local(2025, 6, 2, 7, 0), f"later today at {AT}"),  # Monday morning
+        (local(2025, 6, 2, 1, 0), f"later today at {AT}"),  # Monday, small hours
+        (local(2025, 6, 2, 15, 0), f"tomorrow at {AT}"),  # Monday after closing
+        (local(2025, 6, 3, 23, 59), f"tomorrow at {AT}"),  # Tuesday, late
+        (local(2025, 6, 6, 15, 0), f"on Monday at {AT}"),  # Friday after closing
+        (local(2025, 6, 7, 10, 0), f"on Monday at {AT}"),  # Saturday
+        (local(2025, 6, 8, 20, 0), f"tomorrow at {AT}"),  # Sunday evening
+        (local(2025, 4, 21, 2, 0), f"on Tuesday at {AT}"),  # Easter Monday, 2am
+        (local(2025, 4, 21, 6, 0), f"tomorrow at {AT}"),  # Easter Monday, 6am
+    ],
+)
 def test_next_opening_in_words(now, expected):
     assert not hours.is_open(LINE, now)
     assert words(now) == expected
@@ -176,10 +185,14 @@ def test_next_opening_in_words(now, expected):
 
 def test_a_week_or_more_away_names_the_date():
     now = local(2025, 12, 22, 10, 0)  # Monday
-    assert hours.say_when(at(date(2025, 12, 30), OPENS), now, LONDON) \
+    assert (
+        hours.say_when(at(date(2025, 12, 30), OPENS), now, LONDON)
         == f"on Tuesday 30 December at {AT}"
-    assert hours.say_when(at(date(2025, 12, 29), OPENS), now, LONDON) \
-        == f"on Monday 29 December at {AT}"   # the same weekday: "on Monday" is ambiguous
+    )
+    assert (
+        hours.say_when(at(date(2025, 12, 29), OPENS), now, LONDON)
+        == f"on Monday 29 December at {AT}"
+    )  # the same weekday: "on Monday" is ambiguous
     assert hours.say_when(at(date(2025, 12, 28), OPENS), now, LONDON) == f"on Sunday at {AT}"
 
 
@@ -192,8 +205,11 @@ def test_words_never_speak_of_the_past_and_clocks_must_be_aware():
 
 
 @hypothesis_settings(max_examples=300, deadline=None)
-@given(st.datetimes(min_value=datetime(2024, 1, 1), max_value=datetime(2030, 12, 31),
-                    timezones=st.just(UTC)))
+@given(
+    st.datetimes(
+        min_value=datetime(2024, 1, 1), max_value=datetime(2030, 12, 31), timezones=st.just(UTC)
+    )
+)
 def test_next_opening_is_the_first_open_minute_after_now(now):
     opening = hours.next_opening(LINE, now)
     assert opening > now
@@ -223,8 +239,9 @@ def test_webchat_with_confirmed_hours():
     monday = date(2025, 6, 2)
     for offset in range(7):
         day = monday + timedelta(days=offset)
-        assert hours.is_open(chat, local(day.year, day.month, day.day, 13, 30)) \
-            is (offset in days), day
+        assert hours.is_open(chat, local(day.year, day.month, day.day, 13, 30)) is (
+            offset in days
+        ), day
         assert not hours.is_open(chat, local(day.year, day.month, day.day, 12, 59))
         assert not hours.is_open(chat, local(day.year, day.month, day.day, 16, 0))
     assert not hours.is_open(chat, local(2025, 4, 21, 14, 0))  # Easter Monday
@@ -234,5 +251,8 @@ def test_status_gives_the_handoff_slots():
     open_now = hours.status(at(date(2025, 6, 3), OPENS), S)
     assert open_now == {"adviceline_open": True, "webchat_open": False, "next_opening": None}
     closed = hours.status(at(date(2025, 6, 6), CLOSES), S)
-    assert closed == {"adviceline_open": False, "webchat_open": False,
-                      "next_opening": f"on Monday at {AT}"}
+    assert closed == {
+        "adviceline_open": False,
+        "webchat_open": False,
+        "next_opening": f"on Monday at {AT}",
+    }

@@ -4,6 +4,7 @@ The held-out files in tests/nlu measure how well the model generalises; they onl
 that if none of their examples (or a near copy) is also trained on. The helpers here are
 generic: they read every file in data/nlu and tests/nlu, not only one topic's.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -98,6 +99,7 @@ def all_examples(folder: Path) -> Iterator[Example]:
 
 # --- the helpers themselves --------------------------------------------------------------
 
+
 def test_parser_reads_blocks_lists_and_markup(tmp_path: Path) -> None:
     path = tmp_path / "sample.yml"
     path.write_text(
@@ -124,12 +126,16 @@ def test_parser_reads_blocks_lists_and_markup(tmp_path: Path) -> None:
 
 def test_similarity_flags_near_copies_only() -> None:
     assert jaccard(tokens("Is it legally binding?"), tokens("is it legally binding")) == 1.0
-    assert jaccard(tokens("can the plan be changed"), tokens("can the plan be changed now")) >= NEAR_DUPLICATE
+    assert (
+        jaccard(tokens("can the plan be changed"), tokens("can the plan be changed now"))
+        >= NEAR_DUPLICATE
+    )
     assert jaccard(tokens("what is an FGC"), tokens("can he bath the baby")) < NEAR_DUPLICATE
     assert jaccard(frozenset(), tokens("anything")) == 0.0
 
 
 # --- (1) enough examples for every FAQ intent of the three topics --------------------------
+
 
 def _topic_counts() -> List[Tuple[str, str, int, int]]:
     rows = []
@@ -137,37 +143,57 @@ def _topic_counts() -> List[Tuple[str, str, int, int]]:
         training = read_nlu_file(TRAIN_DIR / name)
         held_out = read_nlu_file(HELD_OUT_DIR / name) if (HELD_OUT_DIR / name).exists() else {}
         for intent in sorted(set(training) | set(held_out)):
-            rows.append((name, intent, len(training.get(intent, [])), len(held_out.get(intent, []))))
+            rows.append(
+                (name, intent, len(training.get(intent, [])), len(held_out.get(intent, [])))
+            )
     return rows
 
 
-@pytest.mark.parametrize("name,intent,n_training,n_held_out", _topic_counts(),
-                         ids=lambda value: value if isinstance(value, str) else None)
-def test_topic_intent_has_enough_examples(name: str, intent: str, n_training: int,
-                                          n_held_out: int) -> None:
-    assert n_training >= MIN_TRAINING, f"{intent}: {n_training} training examples in data/nlu/{name}"
-    assert n_held_out >= MIN_HELD_OUT, f"{intent}: {n_held_out} held-out examples in tests/nlu/{name}"
+@pytest.mark.parametrize(
+    "name,intent,n_training,n_held_out",
+    _topic_counts(),
+    ids=lambda value: value if isinstance(value, str) else None,
+)
+def test_topic_intent_has_enough_examples(
+    name: str, intent: str, n_training: int, n_held_out: int
+) -> None:
+    assert n_training >= MIN_TRAINING, (
+        f"{intent}: {n_training} training examples in data/nlu/{name}"
+    )
+    assert n_held_out >= MIN_HELD_OUT, (
+        f"{intent}: {n_held_out} held-out examples in tests/nlu/{name}"
+    )
 
 
 def test_every_topic_file_exists_in_both_folders() -> None:
-    missing = [str(folder / name) for name in TOPIC_FILES
-               for folder in (TRAIN_DIR, HELD_OUT_DIR) if not (folder / name).exists()]
+    missing = [
+        str(folder / name)
+        for name in TOPIC_FILES
+        for folder in (TRAIN_DIR, HELD_OUT_DIR)
+        if not (folder / name).exists()
+    ]
     assert not missing, f"missing NLU files: {missing}"
 
 
 def test_topic_intents_have_an_answer_in_the_domain() -> None:
     """A retrieval intent "x/y" is answered by the response "utter_x/y" in domain.yml."""
     responses = load_domain_responses()
-    unanswered = [intent for _, intent, _, _ in _topic_counts() if f"utter_{intent}" not in responses]
+    unanswered = [
+        intent for _, intent, _, _ in _topic_counts() if f"utter_{intent}" not in responses
+    ]
     assert not unanswered, f"no utter_<intent> response in domain.yml for: {unanswered}"
 
 
 # --- (2) held-out examples are not (near) copies of training examples ----------------------
 
+
 def test_held_out_examples_are_not_in_training_data() -> None:
     trained = {normalise(text): (name, intent) for name, intent, text in all_examples(TRAIN_DIR)}
-    leaks = [f"tests/nlu/{name} {intent}: {text!r} is trained in data/nlu/{trained[normalise(text)][0]}"
-             for name, intent, text in all_examples(HELD_OUT_DIR) if normalise(text) in trained]
+    leaks = [
+        f"tests/nlu/{name} {intent}: {text!r} is trained in data/nlu/{trained[normalise(text)][0]}"
+        for name, intent, text in all_examples(HELD_OUT_DIR)
+        if normalise(text) in trained
+    ]
     assert not leaks, "held-out examples found in training data:\n" + "\n".join(leaks)
 
 
@@ -179,11 +205,14 @@ def test_held_out_examples_are_not_near_copies_of_training_data() -> None:
         for train_words, train_name, train_text in trained:
             score = jaccard(words, train_words)
             if score >= NEAR_DUPLICATE:
-                near.append(f"tests/nlu/{name} {text!r} ~ data/nlu/{train_name} {train_text!r} ({score:.2f})")
+                near.append(
+                    f"tests/nlu/{name} {text!r} ~ data/nlu/{train_name} {train_text!r} ({score:.2f})"
+                )
     assert not near, "held-out examples too close to training examples:\n" + "\n".join(near)
 
 
 # --- (3) no exact duplicates within the training data --------------------------------------
+
 
 def test_no_duplicate_training_examples() -> None:
     seen: Dict[str, Tuple[str, str, str]] = {}
@@ -208,10 +237,16 @@ def test_held_out_examples_are_not_duplicated() -> None:
 
 # --- (4) every held-out intent is a trained intent -----------------------------------------
 
+
 def test_held_out_intents_exist_in_training_data() -> None:
     trained = {intent for _, intent, _ in all_examples(TRAIN_DIR)}
-    unknown = sorted({f"{name}: {intent}" for name, intent, _ in all_examples(HELD_OUT_DIR)
-                      if intent not in trained})
+    unknown = sorted(
+        {
+            f"{name}: {intent}"
+            for name, intent, _ in all_examples(HELD_OUT_DIR)
+            if intent not in trained
+        }
+    )
     assert not unknown, f"held-out intents never trained: {unknown}"
 
 
@@ -219,8 +254,11 @@ def test_topic_training_examples_are_not_near_copies_of_each_other() -> None:
     """Within one topic's training file, two examples should differ by more than a word."""
     near = []
     for name in TOPIC_FILES:
-        examples = [(intent, text, tokens(text))
-                    for intent, texts in read_nlu_file(TRAIN_DIR / name).items() for text in texts]
+        examples = [
+            (intent, text, tokens(text))
+            for intent, texts in read_nlu_file(TRAIN_DIR / name).items()
+            for text in texts
+        ]
         for (i1, t1, w1), (i2, t2, w2) in itertools.combinations(examples, 2):
             if len(w1 | w2) >= 4 and jaccard(w1, w2) >= 0.9:
                 near.append(f"{name}: {i1} {t1!r} ~ {i2} {t2!r}")

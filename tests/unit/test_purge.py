@@ -5,6 +5,7 @@ Rasa's table layout) and found again through an endpoints file, exactly as Rasa 
 PostgreSQL runs at 127.0.0.1:5432 (database `test`); each test works in a schema of its own
 and drops it afterwards.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -26,7 +27,12 @@ import yaml
 
 from bot import settings
 from bot.storage import retention as purge
-from bot.storage.conversations import ConversationStore, ConversationStoreError, db_url, tracker_store_config
+from bot.storage.conversations import (
+    ConversationStore,
+    ConversationStoreError,
+    db_url,
+    tracker_store_config,
+)
 from bot.paths import PROJECT_ROOT
 
 DAY = 86400
@@ -70,17 +76,30 @@ def endpoints(request, tmp_path: Path, monkeypatch) -> Iterator[Path]:
         connection.cursor().execute(f'CREATE SCHEMA "{schema}"')
         # The password comes from the environment, as in production (${...} expansion).
         monkeypatch.setenv("TEST_TRACKER_DB_USER", PG["user"])
-        section = {"dialect": "postgresql", "url": PG["host"], "port": PG["port"],
-                   "db": PG["dbname"], "username": "${TEST_TRACKER_DB_USER}",
-                   "query": {"options": f"-csearch_path={schema}"}}
+        section = {
+            "dialect": "postgresql",
+            "url": PG["host"],
+            "port": PG["port"],
+            "db": PG["dbname"],
+            "username": "${TEST_TRACKER_DB_USER}",
+            "query": {"options": f"-csearch_path={schema}"},
+        }
 
         def cleanup() -> None:
             connection.cursor().execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
             connection.close()
 
     file = tmp_path / "endpoints.yml"
-    file.write_text(yaml.safe_dump({"tracker_store": {
-        "type": "bot.rasa.tracker_store.RedactingSQLTrackerStore", **section}}))
+    file.write_text(
+        yaml.safe_dump(
+            {
+                "tracker_store": {
+                    "type": "bot.rasa.tracker_store.RedactingSQLTrackerStore",
+                    **section,
+                }
+            }
+        )
+    )
     monkeypatch.setenv("RASA_ENDPOINTS", str(file))
     yield file
     if cleanup:
@@ -100,8 +119,10 @@ def _write_conversations(conversations: Dict[str, List[float]]) -> None:
     kwargs = {key: value for key, value in config.items() if key not in ("type", "url")}
     store = RedactingSQLTrackerStore(domain=Domain.empty(), host=config.get("url"), **kwargs)
     for sender, stamps in conversations.items():
-        events = [UserUttered(f"message {i} from jo@example.com", timestamp=stamp)
-                  for i, stamp in enumerate(stamps)]
+        events = [
+            UserUttered(f"message {i} from jo@example.com", timestamp=stamp)
+            for i, stamp in enumerate(stamps)
+        ]
         asyncio.run(store.save(DialogueStateTracker.from_events(sender, events)))
     store.engine.dispose()
 
@@ -116,17 +137,25 @@ def _counts(senders: List[str]) -> Dict[str, int]:
 
 
 def _run_purge(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "bot", "purge", *args], cwd=PROJECT_ROOT,
-                          env=dict(os.environ), capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "purge", *args],
+        cwd=PROJECT_ROOT,
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_purge_command_deletes_only_what_is_older_than_the_limit(endpoints: Path) -> None:
     now = time.time()
-    _write_conversations({
-        "old": [now - 45 * DAY, now - 40 * DAY],
-        "recent": [now - 2 * DAY, now - 60],
-        "mixed": [now - 31 * DAY, now - DAY],
-    })
+    _write_conversations(
+        {
+            "old": [now - 45 * DAY, now - 40 * DAY],
+            "recent": [now - 2 * DAY, now - 60],
+            "mixed": [now - 31 * DAY, now - DAY],
+        }
+    )
     result = _run_purge("--older-than", "30")
     assert result.returncode == 0, result.stderr
     assert "Deleted 3 conversation event(s) older than 30 day(s)." in result.stdout
@@ -137,8 +166,9 @@ def test_purge_command_deletes_only_what_is_older_than_the_limit(endpoints: Path
 def test_purge_defaults_to_the_configured_retention(endpoints: Path) -> None:
     days = settings.load().privacy.retention_days
     now = time.time()
-    _write_conversations({"past_limit": [now - (days + 1) * DAY],
-                          "within_limit": [now - (days - 1) * DAY]})
+    _write_conversations(
+        {"past_limit": [now - (days + 1) * DAY], "within_limit": [now - (days - 1) * DAY]}
+    )
     result = _run_purge()
     assert result.returncode == 0, result.stderr
     assert f"older than {days} day(s)" in result.stdout
@@ -163,8 +193,17 @@ def test_clear_conversation_deletes_that_conversation_at_once(endpoints: Path, f
 def test_a_missing_store_is_nothing_to_delete(tmp_path: Path, monkeypatch) -> None:
     """Before Rasa has stored anything (no file, no table) purge and delete find nothing."""
     file = tmp_path / "endpoints.yml"
-    file.write_text(yaml.safe_dump({"tracker_store": {
-        "type": "sql", "dialect": "sqlite", "db": str(tmp_path / "never-made.db")}}))
+    file.write_text(
+        yaml.safe_dump(
+            {
+                "tracker_store": {
+                    "type": "sql",
+                    "dialect": "sqlite",
+                    "db": str(tmp_path / "never-made.db"),
+                }
+            }
+        )
+    )
     monkeypatch.setenv("RASA_ENDPOINTS", str(file))
     store = ConversationStore.from_endpoints()
     assert store is not None
@@ -177,13 +216,19 @@ def test_urls_are_built_as_rasa_builds_them(tmp_path: Path, monkeypatch) -> None
     from rasa.core.tracker_store import SQLTrackerStore
 
     monkeypatch.setenv("TEST_DB_PASSWORD", "from-the-environment")
-    config = {"dialect": "postgresql", "url": "db.internal:6543", "db": "rasa",
-              "username": "bot", "password": "${TEST_DB_PASSWORD}"}
+    config = {
+        "dialect": "postgresql",
+        "url": "db.internal:6543",
+        "db": "rasa",
+        "username": "bot",
+        "password": "${TEST_DB_PASSWORD}",
+    }
     file = tmp_path / "endpoints.yml"
     file.write_text(yaml.safe_dump({"tracker_store": {"type": "sql", **config}}))
     ours = db_url(tracker_store_config(file))
-    theirs = SQLTrackerStore.get_db_url("postgresql", "db.internal:6543", None, "rasa",
-                                        "bot", "from-the-environment")
+    theirs = SQLTrackerStore.get_db_url(
+        "postgresql", "db.internal:6543", None, "rasa", "bot", "from-the-environment"
+    )
     assert ours == theirs
     relative = db_url({"dialect": "sqlite", "db": "var/tracker.db"})
     assert relative.database == str(PROJECT_ROOT / "var" / "tracker.db")
@@ -191,8 +236,17 @@ def test_urls_are_built_as_rasa_builds_them(tmp_path: Path, monkeypatch) -> None
 
 def test_unset_environment_variables_are_refused_clearly(tmp_path: Path, monkeypatch) -> None:
     file = tmp_path / "endpoints.yml"
-    file.write_text(yaml.safe_dump({"tracker_store": {
-        "type": "sql", "dialect": "postgresql", "password": "${NO_SUCH_PASSWORD_VAR}"}}))
+    file.write_text(
+        yaml.safe_dump(
+            {
+                "tracker_store": {
+                    "type": "sql",
+                    "dialect": "postgresql",
+                    "password": "${NO_SUCH_PASSWORD_VAR}",
+                }
+            }
+        )
+    )
     monkeypatch.delenv("NO_SUCH_PASSWORD_VAR", raising=False)
     with pytest.raises(ConversationStoreError, match="NO_SUCH_PASSWORD_VAR"):
         tracker_store_config(file)
@@ -225,7 +279,8 @@ def test_handled_handoff_requests_are_purged_through_the_handoff_store(monkeypat
 
 
 def test_purge_command_deletes_handled_handoff_requests_past_the_limit(
-        tmp_path: Path, monkeypatch) -> None:
+    tmp_path: Path, monkeypatch
+) -> None:
     """End to end with the project's handoff store: handled and old goes; waiting stays."""
     if importlib.util.find_spec("bot.storage.handoff_store") is None:
         reason = "bot.storage.handoff_store does not exist yet: nothing to purge there"
@@ -238,8 +293,9 @@ def test_purge_command_deletes_handled_handoff_requests_past_the_limit(
     url = f"sqlite:///{tmp_path / 'handoff.db'}"
     monkeypatch.setenv("HANDOFF_DB_URL", url)
     monkeypatch.setenv("RASA_ENDPOINTS", str(tmp_path / "endpoints.yml"))
-    (tmp_path / "endpoints.yml").write_text("tracker_store:\n  type: sql\n  dialect: sqlite\n"
-                                            f"  db: {tmp_path / 'tracker.db'}\n")
+    (tmp_path / "endpoints.yml").write_text(
+        f"tracker_store:\n  type: sql\n  dialect: sqlite\n  db: {tmp_path / 'tracker.db'}\n"
+    )
     long_ago = datetime.now(timezone.utc) - timedelta(days=40)
     old = HandoffStore(url, clock=lambda: long_ago)
     handled_long_ago = old.add("old handled question", "transcript")
@@ -262,9 +318,17 @@ def test_the_edge_purges_by_itself_on_a_schedule(tmp_path: Path, monkeypatch) ->
     """The promise "deleted after N days" holds without cron: the background round
     deletes what is past the limit and keeps going after a failed round."""
     file = tmp_path / "endpoints.yml"
-    file.write_text(yaml.safe_dump({"tracker_store": {
-        "type": "bot.rasa.tracker_store.RedactingSQLTrackerStore", "dialect": "sqlite",
-        "db": str(tmp_path / "tracker.db")}}))
+    file.write_text(
+        yaml.safe_dump(
+            {
+                "tracker_store": {
+                    "type": "bot.rasa.tracker_store.RedactingSQLTrackerStore",
+                    "dialect": "sqlite",
+                    "db": str(tmp_path / "tracker.db"),
+                }
+            }
+        )
+    )
     monkeypatch.setenv("RASA_ENDPOINTS", str(file))
     days = settings.load().privacy.retention_days
     now = time.time()

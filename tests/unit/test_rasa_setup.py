@@ -6,6 +6,7 @@ and the NLG exactly as `rasa run` does (Rasa's own factories, from an endpoints 
 nothing the test process imported can install the set-up by accident. The control case,
 with no project plug-in at all, shows that Rasa alone installs neither.
 """
+
 from __future__ import annotations
 
 import json
@@ -43,16 +44,26 @@ print(json.dumps({"made": made, "logged": record.getMessage(),
 """
 
 
-def probe(endpoints: Dict[str, Any], tmp_path: Path, env: Dict[str, str] | None = None
-          ) -> Dict[str, Any]:
+def probe(
+    endpoints: Dict[str, Any], tmp_path: Path, env: Dict[str, str] | None = None
+) -> Dict[str, Any]:
     """Write `endpoints` to a file and run PROBE on it in a fresh interpreter."""
     path = tmp_path / "endpoints.yml"
     path.write_text(yaml.safe_dump(endpoints), encoding="utf-8")
     result = subprocess.run(
-        [sys.executable, "-c", PROBE, str(path)], cwd=PROJECT_ROOT, capture_output=True,
-        text=True, timeout=300,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONWARNINGS": "ignore",
-             "SQLALCHEMY_SILENCE_UBER_WARNING": "1", **(env or {})})
+        [sys.executable, "-c", PROBE, str(path)],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={
+            **os.environ,
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            "PYTHONWARNINGS": "ignore",
+            "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+            **(env or {}),
+        },
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     report: Dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
     return report
@@ -66,8 +77,11 @@ def embedded(tmp_path: Path) -> Dict[str, Any]:
 
 
 def project_plugins(endpoints: Dict[str, Any]) -> List[str]:
-    return [str(section["type"]) for section in endpoints.values()
-            if isinstance(section, dict) and str(section.get("type", "")).startswith("bot.")]
+    return [
+        str(section["type"])
+        for section in endpoints.values()
+        if isinstance(section, dict) and str(section.get("type", "")).startswith("bot.")
+    ]
 
 
 @pytest.mark.parametrize("path", [ENDPOINTS, PRODUCTION_ENDPOINTS], ids=lambda p: p.name)
@@ -98,8 +112,12 @@ def test_the_nlg_alone_installs_the_set_up(tmp_path: Path) -> None:
 def test_the_production_lock_store_alone_installs_the_set_up(tmp_path: Path) -> None:
     endpoints = yaml.safe_load(PRODUCTION_ENDPOINTS.read_text(encoding="utf-8"))
     endpoints = {"lock_store": endpoints["lock_store"]}
-    env = {"REDIS_HOST": "127.0.0.1", "REDIS_PORT": "6379", "REDIS_DB": "1",
-           "REDIS_PASSWORD": ""}  # the client connects on first use only: no Redis needed
+    env = {
+        "REDIS_HOST": "127.0.0.1",
+        "REDIS_PORT": "6379",
+        "REDIS_DB": "1",
+        "REDIS_PASSWORD": "",
+    }  # the client connects on first use only: no Redis needed
     report = probe(endpoints, tmp_path, env)
     assert report["made"][-1] == "AtomicRedisLockStore"
     assert report["logged"] == "parent wrote [email]"

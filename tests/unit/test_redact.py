@@ -1,4 +1,5 @@
 """Redaction (bot.redact, bot.logging_policy): what is replaced, and what is left alone."""
+
 from __future__ import annotations
 
 import copy
@@ -74,18 +75,22 @@ def test_ordinary_numbers_are_left_alone(text: str) -> None:
 
 
 def test_several_details_in_one_message_all_go() -> None:
-    text = ("I'm at jo@example.com or 07700 900123, postcode B33 8TH, "
-            "my daughter was born 12/03/2019")
+    text = (
+        "I'm at jo@example.com or 07700 900123, postcode B33 8TH, my daughter was born 12/03/2019"
+    )
     cleaned = redact(text)
     for raw in ("jo@example.com", "07700 900123", "B33 8TH", "12/03/2019"):
         assert raw not in cleaned
-    assert cleaned == ("I'm at [email] or [phone], postcode [postcode], "
-                       "my daughter was born [date]")
+    assert cleaned == (
+        "I'm at [email] or [phone], postcode [postcode], my daughter was born [date]"
+    )
 
 
 def _training_examples() -> Iterator[Tuple[str, str]]:
     for path in sorted(glob.glob(str(PROJECT_ROOT / "data" / "nlu" / "*.yml"))):
-        for block in (yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}).get("nlu") or []:
+        for block in (yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}).get(
+            "nlu"
+        ) or []:
             for line in str(block.get("examples") or "").splitlines():
                 if line.strip().startswith("- "):
                     yield str(block.get("intent")), line.strip()[2:]
@@ -96,8 +101,11 @@ def test_no_training_example_outside_give_contact_is_redacted() -> None:
     patterns would show up here as changed examples."""
     examples = list(_training_examples())
     assert len(examples) > 100
-    changed = [(intent, text) for intent, text in examples
-               if intent != "give_contact" and redact(text) != text]
+    changed = [
+        (intent, text)
+        for intent, text in examples
+        if intent != "give_contact" and redact(text) != text
+    ]
     assert changed == []
 
 
@@ -124,9 +132,13 @@ def test_bot_events_keep_the_charitys_own_numbers() -> None:
 def test_user_event_is_redacted_everywhere_it_carries_text() -> None:
     raw = "call 07700 900123 or jo@example.com"
     event = {
-        "event": "user", "text": raw,
-        "parse_data": {"text": raw, "intent": {"name": "give_contact"},
-                       "entities": [{"entity": "phone", "value": "07700 900123"}]},
+        "event": "user",
+        "text": raw,
+        "parse_data": {
+            "text": raw,
+            "intent": {"name": "give_contact"},
+            "entities": [{"entity": "phone", "value": "07700 900123"}],
+        },
         "metadata": {"note": raw, "nested": [raw]},
     }
     stored = redact_event(copy.deepcopy(event))
@@ -142,7 +154,9 @@ _filler = st.text(alphabet=st.characters(whitelist_categories=("Ll", "Lu", "Zs")
 
 @hsettings(max_examples=200, deadline=None)
 @given(before=_filler, detail=_detail, after=_filler)
-def test_a_detail_never_survives_whatever_surrounds_it(before: str, detail: str, after: str) -> None:
+def test_a_detail_never_survives_whatever_surrounds_it(
+    before: str, detail: str, after: str
+) -> None:
     cleaned = redact(f"{before} {detail} {after}")
     assert detail not in cleaned
     assert redact(cleaned) == cleaned  # placeholders are never re-redacted
@@ -165,6 +179,7 @@ def test_log_records_are_redacted_before_any_handler_sees_them(caplog) -> None:
 
 # The measurement command (tools/redaction_eval.py), checked without a model ---------------
 
+
 def test_every_injected_detail_is_one_the_redactor_removes() -> None:
     """Otherwise "redacted" would still carry raw details and the comparison would lie."""
     import random
@@ -185,16 +200,24 @@ def test_redaction_eval_reads_both_held_out_formats_and_scores_decisions(tmp_pat
 
     (tmp_path / "faq.yml").write_text(
         'version: "3.1"\nnlu:\n  - intent: safety_plan/what_is\n    examples: |\n'
-        "      - what is a safety plan\n  - intent: greet\n    examples: |\n      - hello\n")
+        "      - what is a safety plan\n  - intent: greet\n    examples: |\n      - hello\n"
+    )
     (tmp_path / "crisis").mkdir()
     (tmp_path / "crisis" / "crisis.yml").write_text(
-        "version: 1\ncategories:\n  crisis_immediate_danger:\n    - he has a knife\n")
+        "version: 1\ncategories:\n  crisis_immediate_danger:\n    - he has a knife\n"
+    )
     examples = held_out_examples(tmp_path)
-    assert sorted(examples) == [("crisis_immediate_danger", "he has a knife"),
-                                ("greet", "hello"), ("safety_plan/what_is", "what is a safety plan")]
-    parse = {"intent": {"name": "safety_plan"},
-             "response_selector": {"safety_plan": {"response": {
-                 "intent_response_key": "safety_plan/what_is"}}}}
+    assert sorted(examples) == [
+        ("crisis_immediate_danger", "he has a knife"),
+        ("greet", "hello"),
+        ("safety_plan/what_is", "what is a safety plan"),
+    ]
+    parse = {
+        "intent": {"name": "safety_plan"},
+        "response_selector": {
+            "safety_plan": {"response": {"intent_response_key": "safety_plan/what_is"}}
+        },
+    }
     assert decision(parse) == "safety_plan/what_is"
     assert agrees("greet", "greet") and not agrees("safety_plan/what_is", "safety_plan/breach")
 

@@ -4,6 +4,7 @@ The first tests hold the real register to the real domain.yml (what `make test` 
 the rest work on small registers and domains written into a temporary folder, so that
 editing, reordering and approving can be tried without touching the project's files.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,14 +28,23 @@ from bot.content.responses import load_domain_responses
 
 # The point ids the brief's CONTENT.md sections give (A1..A10, B1..B5, C1..C4, D, E, F and
 # "Handing off"); the glossary must define at least these.
-SECTION_IDS = ([f"A{i}" for i in range(1, 11)] + [f"B{i}" for i in range(1, 6)]
-               + [f"C{i}" for i in range(1, 5)] + ["D", "E", "F", "HANDOFF"])
+SECTION_IDS = (
+    [f"A{i}" for i in range(1, 11)]
+    + [f"B{i}" for i in range(1, 6)]
+    + [f"C{i}" for i in range(1, 5)]
+    + ["D", "E", "F", "HANDOFF"]
+)
 
-GLOSSARY = {"B3": "A safety plan is not a legal document.", "D": "The charity's services.",
-            "E": "Crisis signposts.", "F": "About the assistant."}
+GLOSSARY = {
+    "B3": "A safety plan is not a legal document.",
+    "D": "The charity's services.",
+    "E": "Crisis signposts.",
+    "F": "About the assistant.",
+}
 
 
 # --- The real register -------------------------------------------------------------------------
+
 
 def test_the_real_register_covers_every_response_in_domain_yml() -> None:
     register = register_file.load_register()
@@ -55,7 +65,7 @@ def test_faq_answers_rest_on_their_own_section() -> None:
     section = {"assessment": "A", "safety_plan": "B", "fgc": "C"}
     checked = 0
     for name in load_domain_responses():
-        topic = name[len("utter_"):].split("/")[0]
+        topic = name[len("utter_") :].split("/")[0]
         if "/" not in name or topic not in section:
             continue
         for entry in register.responses[name]:
@@ -68,8 +78,9 @@ def test_faq_answers_rest_on_their_own_section() -> None:
 def test_crisis_and_handoff_lines_rest_on_e_and_handing_off() -> None:
     register = register_file.load_register()
     responses = load_domain_responses()
-    crisis = [n for n, vs in responses.items() if any((v.get("custom") or {}).get("crisis")
-                                                      for v in vs)]
+    crisis = [
+        n for n, vs in responses.items() if any((v.get("custom") or {}).get("crisis") for v in vs)
+    ]
     assert crisis, "domain.yml marks crisis answers with custom.crisis"
     for name in crisis:
         assert all("E" in e.points for e in register.responses[name]), name
@@ -89,6 +100,7 @@ def test_the_command_line_check_passes_on_the_project(capsys) -> None:
 
 # --- Hashing -----------------------------------------------------------------------------------
 
+
 def test_hash_ignores_key_order_and_empty_keys() -> None:
     a = {"text": "Hi {organisation}", "buttons": [{"title": "T", "payload": "/p"}]}
     b = {"buttons": [{"payload": "/p", "title": "T"}], "text": "Hi {organisation}"}
@@ -97,14 +109,17 @@ def test_hash_ignores_key_order_and_empty_keys() -> None:
     assert re.fullmatch(r"[0-9a-f]{64}", reg.variation_hash(a))
 
 
-@pytest.mark.parametrize("change", [
-    {"text": "Hi {organisation}!"},
-    {"buttons": [{"title": "T", "payload": "/other"}]},
-    {"buttons": [{"title": "Other", "payload": "/p"}]},
-    {"condition": [{"type": "slot", "name": "s", "value": True}]},
-    {"custom": {"crisis": "suicidal"}},
-    {"metadata": {"title": "A question"}},
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"text": "Hi {organisation}!"},
+        {"buttons": [{"title": "T", "payload": "/other"}]},
+        {"buttons": [{"title": "Other", "payload": "/p"}]},
+        {"condition": [{"type": "slot", "name": "s", "value": True}]},
+        {"custom": {"crisis": "suicidal"}},
+        {"metadata": {"title": "A question"}},
+    ],
+)
 def test_hash_changes_with_anything_the_parent_sees(change: Dict[str, Any]) -> None:
     base = {"text": "Hi {organisation}", "buttons": [{"title": "T", "payload": "/p"}]}
     assert reg.variation_hash({**base, **change}) != reg.variation_hash(base)
@@ -128,11 +143,17 @@ def test_a_settings_change_needs_no_reapproval() -> None:
 # --- A small project in a temporary folder --------------------------------------------------------
 
 DOMAIN: Dict[str, List[Dict[str, Any]]] = {
-    "utter_legal": [{"text": "A plan is not a legal document.",
-                     "buttons": [{"title": "More", "payload": "/more"}]}],
+    "utter_legal": [
+        {
+            "text": "A plan is not a legal document.",
+            "buttons": [{"title": "More", "payload": "/more"}],
+        }
+    ],
     "utter_line": [
-        {"condition": [{"type": "slot", "name": "open", "value": True}],
-         "text": "Open now: call {adviceline_phone}."},
+        {
+            "condition": [{"type": "slot", "name": "open", "value": True}],
+            "text": "Open now: call {adviceline_phone}.",
+        },
         {"text": "Closed now; call {adviceline_phone} later."},
     ],
     "utter_crisis": [{"text": "Call {emergency}.", "custom": {"crisis": "immediate_danger"}}],
@@ -148,8 +169,10 @@ class Project:
         self.register = folder / "register.yml"
 
     def write_domain(self, responses: Dict[str, Any]) -> None:
-        self.domain.write_text(yaml.safe_dump({"version": "3.1", "responses": responses},
-                                              sort_keys=False), encoding="utf-8")
+        self.domain.write_text(
+            yaml.safe_dump({"version": "3.1", "responses": responses}, sort_keys=False),
+            encoding="utf-8",
+        )
 
     def run(self, command: str, **options: Any) -> int:
         args = argparse.Namespace(command="content", content_command=command, **options)
@@ -185,11 +208,16 @@ def test_sync_registers_new_names_without_guessing_points(tmp_path: Path, capsys
     assert "not found" in capsys.readouterr().err
     assert made.run("sync") == 0
     register = made.load()
-    assert {n: len(e) for n, e in register.responses.items()} == {"utter_legal": 1,
-                                                                   "utter_line": 2,
-                                                                   "utter_crisis": 1}
-    assert all(e.points == [] and e.status == reg.SOURCE_DERIVED and e.approved_by is None
-               for entries in register.responses.values() for e in entries)
+    assert {n: len(e) for n, e in register.responses.items()} == {
+        "utter_legal": 1,
+        "utter_line": 2,
+        "utter_crisis": 1,
+    }
+    assert all(
+        e.points == [] and e.status == reg.SOURCE_DERIVED and e.approved_by is None
+        for entries in register.responses.values()
+        for e in entries
+    )
     capsys.readouterr()
     assert made.run("check") == 1
     out = capsys.readouterr().out
@@ -212,25 +240,34 @@ def test_check_fails_on_an_unknown_point_id(project: Project, capsys) -> None:
 def test_edit_after_approval_needs_reapproval(project: Project, capsys) -> None:
     assert project.run("approve", name="utter_legal", by="adviser", variation=None) == 0
     assert project.run("check") == 0
-    edited = dict(DOMAIN, utter_legal=[dict(DOMAIN["utter_legal"][0],
-                                            text="A plan is not legally binding.")])
+    edited = dict(
+        DOMAIN, utter_legal=[dict(DOMAIN["utter_legal"][0], text="A plan is not legally binding.")]
+    )
     project.write_domain(edited)
     capsys.readouterr()
     assert project.run("check") == 1
     out = capsys.readouterr().out
     today = datetime.now(timezone.utc).date().isoformat()
-    assert (f"utter_legal variation 0: text changed since approval by adviser on {today}: "
-            "re-approve with python -m bot content approve utter_legal --by adviser") in out
+    assert (
+        f"utter_legal variation 0: text changed since approval by adviser on {today}: "
+        "re-approve with python -m bot content approve utter_legal --by adviser"
+    ) in out
     assert project.run("approve", name="utter_legal", by="adviser", variation=None) == 0
     assert project.run("check") == 0
 
 
 def test_a_changed_button_payload_is_a_change(project: Project, capsys) -> None:
-    edited = dict(DOMAIN, utter_legal=[dict(DOMAIN["utter_legal"][0],
-                                            buttons=[{"title": "More", "payload": "/less"}])])
+    edited = dict(
+        DOMAIN,
+        utter_legal=[
+            dict(DOMAIN["utter_legal"][0], buttons=[{"title": "More", "payload": "/less"}])
+        ],
+    )
     project.write_domain(edited)
     assert project.run("check") == 1
-    assert "utter_legal variation 0: text changed since it was registered" in capsys.readouterr().out
+    assert (
+        "utter_legal variation 0: text changed since it was registered" in capsys.readouterr().out
+    )
 
 
 def test_reordered_variations_still_match(project: Project) -> None:
@@ -246,8 +283,12 @@ def test_reordered_variations_still_match(project: Project) -> None:
 
 
 def test_sync_keeps_points_for_a_new_variation_of_a_known_response(project: Project) -> None:
-    project.write_domain(dict(DOMAIN, utter_legal=DOMAIN["utter_legal"]
-                              + [{"text": "Only agree to what you will keep to."}]))
+    project.write_domain(
+        dict(
+            DOMAIN,
+            utter_legal=DOMAIN["utter_legal"] + [{"text": "Only agree to what you will keep to."}],
+        )
+    )
     assert project.run("sync") == 0
     entries = project.load().responses["utter_legal"]
     assert [e.points for e in entries] == [["B3"], ["B3"]]
@@ -257,8 +298,14 @@ def test_sync_keeps_points_for_a_new_variation_of_a_known_response(project: Proj
 def test_sync_after_an_edit_records_the_old_approval(project: Project, capsys) -> None:
     assert project.run("approve", name="utter_crisis", by="adviser", variation=None) == 0
     approved_at = project.load().responses["utter_crisis"][0].approved_at
-    project.write_domain(dict(DOMAIN, utter_crisis=[{"text": "Call {emergency} now.",
-                                                     "custom": {"crisis": "immediate_danger"}}]))
+    project.write_domain(
+        dict(
+            DOMAIN,
+            utter_crisis=[
+                {"text": "Call {emergency} now.", "custom": {"crisis": "immediate_danger"}}
+            ],
+        )
+    )
     capsys.readouterr()
     assert project.run("sync") == 0
     assert "text changed since approval by adviser" in capsys.readouterr().out
@@ -269,8 +316,10 @@ def test_sync_after_an_edit_records_the_old_approval(project: Project, capsys) -
     assert entry.points == ["E"]
     capsys.readouterr()
     assert project.run("check") == 0
-    assert (f"warning: utter_crisis variation 0: changed after approval by adviser on "
-            f"{approved_at[:10]}; source-derived until re-approved") in capsys.readouterr().out
+    assert (
+        f"warning: utter_crisis variation 0: changed after approval by adviser on "
+        f"{approved_at[:10]}; source-derived until re-approved"
+    ) in capsys.readouterr().out
     assert project.run("approve", name="utter_crisis", by="adviser", variation=None) == 0
     assert project.load().responses["utter_crisis"][0].previous_approval is None
 
@@ -296,15 +345,23 @@ def test_approve_records_role_time_and_hash(project: Project) -> None:
     assert entries[1].status == reg.SOURCE_DERIVED
 
 
-@pytest.mark.parametrize("name, role, variation, expected", [
-    ("utter_legl", "adviser", None, "utter_legl is not a response in domain.yml "
-                                    "(did you mean utter_legal"),
-    ("utter_line", "adviser", 5, "utter_line has variations 0 to 1; there is no variation 5"),
-    ("utter_line", "jo@example.com", None, "give a role such as adviser"),
-    ("utter_line", "", None, "give a role such as adviser"),
-])
-def test_approve_refuses_bad_requests_clearly(project: Project, capsys, name: str, role: str,
-                                              variation, expected: str) -> None:
+@pytest.mark.parametrize(
+    "name, role, variation, expected",
+    [
+        (
+            "utter_legl",
+            "adviser",
+            None,
+            "utter_legl is not a response in domain.yml (did you mean utter_legal",
+        ),
+        ("utter_line", "adviser", 5, "utter_line has variations 0 to 1; there is no variation 5"),
+        ("utter_line", "jo@example.com", None, "give a role such as adviser"),
+        ("utter_line", "", None, "give a role such as adviser"),
+    ],
+)
+def test_approve_refuses_bad_requests_clearly(
+    project: Project, capsys, name: str, role: str, variation, expected: str
+) -> None:
     before = project.register.read_text(encoding="utf-8")
     assert project.run("approve", name=name, by=role, variation=variation) == 1
     assert expected in capsys.readouterr().err
@@ -359,7 +416,11 @@ def test_the_review_sheet_in_markdown_and_csv(project: Project, tmp_path: Path) 
     assert project.run("report", out=str(table), format=None) == 0
     rows = list(csv.DictReader(io.StringIO(table.read_text(encoding="utf-8"))))
     assert [(r["name"], r["variation"]) for r in rows] == [
-        ("utter_legal", "0"), ("utter_line", "0"), ("utter_line", "1"), ("utter_crisis", "0")]
+        ("utter_legal", "0"),
+        ("utter_line", "0"),
+        ("utter_line", "1"),
+        ("utter_crisis", "0"),
+    ]
     legal = rows[0]
     assert (legal["points"], legal["status"], legal["approved_by"]) == ("B3", "approved", "adviser")
     assert rows[3]["text"] == f"Call {values['emergency']}."

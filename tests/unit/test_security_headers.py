@@ -1,4 +1,5 @@
 """One public surface: the edge app's headers and CORS, and the start-up rules for Rasa."""
+
 from __future__ import annotations
 
 import re
@@ -21,16 +22,20 @@ EVIL = "https://attacker.example"
 
 
 def _directives(csp: str) -> Dict[str, str]:
-    return {part.split()[0]: " ".join(part.split()[1:])
-            for part in (p.strip() for p in csp.split(";")) if part}
+    return {
+        part.split()[0]: " ".join(part.split()[1:])
+        for part in (p.strip() for p in csp.split(";"))
+        if part
+    }
 
 
 @pytest.fixture
 def edge(fake_rasa, tmp_path: Path, monkeypatch) -> Iterator[BackgroundApp]:
     """The edge app with an extra HTML page under /adviser, as the inbox serves."""
     monkeypatch.setenv("RASA_ENDPOINTS", str(tmp_path / "endpoints.yml"))
-    (tmp_path / "endpoints.yml").write_text("tracker_store:\n  type: sql\n  dialect: sqlite\n"
-                                            f"  db: {tmp_path / 'tracker.db'}\n")
+    (tmp_path / "endpoints.yml").write_text(
+        f"tracker_store:\n  type: sql\n  dialect: sqlite\n  db: {tmp_path / 'tracker.db'}\n"
+    )
     monkeypatch.setenv("FORUM_ORIGINS", " https://forum.example/ ,https://Second.Forum.example")
     app = create_app(settings.load(), rasa=fake_rasa, name=f"headers_{uuid.uuid4().hex[:8]}")
 
@@ -55,11 +60,18 @@ def test_html_pages_get_a_strict_csp_without_unsafe_inline(edge) -> None:
         assert rules["base-uri"] == "'none'" and rules["form-action"] == "'self'"
 
 
-@pytest.mark.parametrize("method,path,body", [
-    ("GET", "/", None), ("GET", "/widget.js", None), ("GET", "/widget.css", None),
-    ("POST", "/api/session", None), ("POST", "/api/message", b"not json"),
-    ("GET", "/no-such-page", None), ("GET", "/api/message", None),
-])
+@pytest.mark.parametrize(
+    "method,path,body",
+    [
+        ("GET", "/", None),
+        ("GET", "/widget.js", None),
+        ("GET", "/widget.css", None),
+        ("POST", "/api/session", None),
+        ("POST", "/api/message", b"not json"),
+        ("GET", "/no-such-page", None),
+        ("GET", "/api/message", None),
+    ],
+)
 def test_every_response_carries_the_common_headers(edge, method, path, body) -> None:
     reply = requests.request(method, edge.url + path, data=body, timeout=10)
     assert reply.headers["X-Content-Type-Options"] == "nosniff"
@@ -72,7 +84,8 @@ def test_every_response_carries_the_common_headers(edge, method, path, body) -> 
 
 
 def test_the_real_adviser_inbox_page_has_a_csp_without_unsafe_inline(
-        fake_rasa, tmp_path: Path, monkeypatch) -> None:
+    fake_rasa, tmp_path: Path, monkeypatch
+) -> None:
     """The inbox (bot/edge/inbox.py) sends its own, stricter policy; the security layer
     keeps it and adds the rest."""
     from bot.edge import inbox
@@ -105,11 +118,19 @@ def test_page_templates_have_no_inline_script_or_style() -> None:
         assert not re.search(r"<style\b|\sstyle=|\son[a-z]+=|javascript:", html, re.I), page.name
 
 
-@pytest.mark.parametrize("origin", ALLOWED + ["https://forum.example", "https://second.forum.example"])
+@pytest.mark.parametrize(
+    "origin", ALLOWED + ["https://forum.example", "https://second.forum.example"]
+)
 def test_configured_forum_origins_may_call_the_api(edge, fake_rasa, origin) -> None:
-    preflight = requests.options(f"{edge.url}/api/message", timeout=10, headers={
-        "Origin": origin, "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "content-type"})
+    preflight = requests.options(
+        f"{edge.url}/api/message",
+        timeout=10,
+        headers={
+            "Origin": origin,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        },
+    )
     assert preflight.status_code == 204
     assert preflight.headers["Access-Control-Allow-Origin"] == origin
     assert "POST" in preflight.headers["Access-Control-Allow-Methods"]
@@ -121,18 +142,33 @@ def test_configured_forum_origins_may_call_the_api(edge, fake_rasa, origin) -> N
     assert "Origin" in reply.headers["Vary"]
 
 
-@pytest.mark.parametrize("origin", [EVIL, "null", "http://127.0.0.1:1", "https://forum.example.evil.test",
-                                    "file://", "http://localhost:8000@attacker.example"])
+@pytest.mark.parametrize(
+    "origin",
+    [
+        EVIL,
+        "null",
+        "http://127.0.0.1:1",
+        "https://forum.example.evil.test",
+        "file://",
+        "http://localhost:8000@attacker.example",
+    ],
+)
 def test_other_origins_are_refused_before_reaching_rasa(edge, fake_rasa, origin) -> None:
-    preflight = requests.options(f"{edge.url}/api/session", timeout=10, headers={
-        "Origin": origin, "Access-Control-Request-Method": "POST"})
+    preflight = requests.options(
+        f"{edge.url}/api/session",
+        timeout=10,
+        headers={"Origin": origin, "Access-Control-Request-Method": "POST"},
+    )
     assert preflight.status_code == 403
     assert "Access-Control-Allow-Origin" not in preflight.headers
-    for method, path, body in (("POST", "/api/session", None),
-                               ("POST", "/api/message", {"text": "hello"}),
-                               ("DELETE", "/api/session/abc", None)):
-        reply = requests.request(method, edge.url + path, json=body, timeout=10,
-                                 headers={"Origin": origin})
+    for method, path, body in (
+        ("POST", "/api/session", None),
+        ("POST", "/api/message", {"text": "hello"}),
+        ("DELETE", "/api/session/abc", None),
+    ):
+        reply = requests.request(
+            method, edge.url + path, json=body, timeout=10, headers={"Origin": origin}
+        )
         assert reply.status_code == 403, (method, path)
         assert "Access-Control-Allow-Origin" not in reply.headers
         assert reply.json()["error"] == security.REFUSED_ORIGIN
@@ -151,12 +187,14 @@ def test_non_api_paths_get_no_cors_headers(edge) -> None:
 
 
 def test_allowed_origins_merge_settings_and_environment() -> None:
-    origins = security.allowed_origins(["http://127.0.0.1:8000"],
-                                       env={"FORUM_ORIGINS": "https://A.example/, ,bogus"})
+    origins = security.allowed_origins(
+        ["http://127.0.0.1:8000"], env={"FORUM_ORIGINS": "https://A.example/, ,bogus"}
+    )
     assert origins == frozenset({"http://127.0.0.1:8000", "https://a.example"})
 
 
 # Rasa and the action server: loopback only, HTTP API off unless a long token is set.
+
 
 def test_rasa_binds_to_loopback_with_its_api_off() -> None:
     from bot.ops.runner import rasa_command

@@ -1,4 +1,5 @@
 """bot/settings.yml parsed once into frozen dataclasses: every key read, none unknown."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -56,14 +57,18 @@ def test_an_unknown_key_is_refused_with_its_name() -> None:
         settings.parse(raw)
 
 
-@pytest.mark.parametrize("section,key,value,message", [
-    ("adviceline", "opens", "9.30am", "24-hour clock"),
-    ("adviceline", "days", ["Monday", "Funday"], "weekday names"),
-    ("organisation", "timezone", "Europe/Londres", "unknown time zone"),
-    ("privacy", "retention_days", "thirty", "expected int"),
-])
-def test_a_bad_value_is_refused_with_its_key(section: str, key: str, value: Any,
-                                             message: str) -> None:
+@pytest.mark.parametrize(
+    "section,key,value,message",
+    [
+        ("adviceline", "opens", "9.30am", "24-hour clock"),
+        ("adviceline", "days", ["Monday", "Funday"], "weekday names"),
+        ("organisation", "timezone", "Europe/Londres", "unknown time zone"),
+        ("privacy", "retention_days", "thirty", "expected int"),
+    ],
+)
+def test_a_bad_value_is_refused_with_its_key(
+    section: str, key: str, value: Any, message: str
+) -> None:
     raw = settings.load_raw()
     raw[section][key] = value
     with pytest.raises(SettingsError, match=message):

@@ -1,5 +1,6 @@
 """The model's fingerprint covers the project code the NLU pipeline runs, found from the
 pipeline (bot/ops/training.py), so a change to any of it retrains and nothing else does."""
+
 from __future__ import annotations
 
 import json
@@ -23,8 +24,10 @@ policies:
 FILES: Dict[str, str] = {
     "pkg/__init__.py": "",
     "pkg/nlu/__init__.py": "",
-    "pkg/nlu/comp.py": ("import yaml\nfrom pkg import helper\n\n"
-                        "def later():\n    from pkg.lazy import thing\n    return thing\n"),
+    "pkg/nlu/comp.py": (
+        "import yaml\nfrom pkg import helper\n\n"
+        "def later():\n    from pkg.lazy import thing\n    return thing\n"
+    ),
     "pkg/nlu/other_comp.py": "from . import shared\n",
     "pkg/nlu/shared.py": "",
     "pkg/nlu/patterns.yml": "a: 1\n",
@@ -54,17 +57,25 @@ def relative(root: Path) -> set:
 def test_the_inputs_are_found_from_the_pipeline_and_its_imports(tmp_path: Path) -> None:
     found = relative(project(tmp_path))
     assert found == {
-        "config.yml", "domain.yml", "data/nlu/x.yml",
-        "pkg/__init__.py", "pkg/nlu/__init__.py", "pkg/nlu/comp.py", "pkg/nlu/other_comp.py",
-        "pkg/nlu/shared.py",                           # a relative import
-        "pkg/helper.py", "pkg/deep/__init__.py", "pkg/deep/inner.py",  # transitively
-        "pkg/lazy.py",                                 # imported inside a function
-        "pkg/nlu/patterns.yml",                        # data beside the components
+        "config.yml",
+        "domain.yml",
+        "data/nlu/x.yml",
+        "pkg/__init__.py",
+        "pkg/nlu/__init__.py",
+        "pkg/nlu/comp.py",
+        "pkg/nlu/other_comp.py",
+        "pkg/nlu/shared.py",  # a relative import
+        "pkg/helper.py",
+        "pkg/deep/__init__.py",
+        "pkg/deep/inner.py",  # transitively
+        "pkg/lazy.py",  # imported inside a function
+        "pkg/nlu/patterns.yml",  # data beside the components
     }
 
 
 def test_a_change_to_an_imported_module_changes_the_fingerprint_and_others_do_not(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     root = project(tmp_path)
 
     def fingerprint() -> str:
@@ -81,7 +92,9 @@ def test_a_change_to_an_imported_module_changes_the_fingerprint_and_others_do_no
 def test_rasas_own_components_and_unknown_names_are_not_project_modules(tmp_path: Path) -> None:
     root = project(tmp_path)
     assert training.component_modules(root / "config.yml", root) == [
-        "pkg.nlu.comp", "pkg.nlu.other_comp"]
+        "pkg.nlu.comp",
+        "pkg.nlu.other_comp",
+    ]
 
 
 def test_every_project_module_the_real_pipeline_loads_is_an_input() -> None:
@@ -95,10 +108,14 @@ def test_every_project_module_the_real_pipeline_loads_is_an_input() -> None:
         "print(json.dumps(sorted({m.__file__ for m in list(sys.modules.values())\n"
         f"    if (getattr(m, '__file__', None) or '').startswith({str(PROJECT_ROOT)!r} + '/')}})))"
     )
-    result = subprocess.run([sys.executable, "-c", script], cwd=PROJECT_ROOT, text=True,
-                            capture_output=True, timeout=300,
-                            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2",
-                                 "PYTHONWARNINGS": "ignore"})
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=PROJECT_ROOT,
+        text=True,
+        capture_output=True,
+        timeout=300,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONWARNINGS": "ignore"},
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     loaded = {Path(name) for name in json.loads(result.stdout.strip().splitlines()[-1])}
     loaded = {path for path in loaded if ".venv" not in path.parts}

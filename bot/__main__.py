@@ -4,6 +4,7 @@ build-spacy            build the project's spaCy pipeline (set-up step)
 train [--force]        train if the data or config changed
 preflight              check ports before `make run`
 validate               strict data validation
+test-stories           Rasa's test stories (tests/conversations) on the current model
 serve-rasa [--model PATH] [--port N]
                        start Rasa on 127.0.0.1 (used by the Procfile)
 serve-actions          start the action server on 127.0.0.1 (used by the Procfile)
@@ -34,6 +35,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     train.add_argument("--force", action="store_true")
     commands.add_parser("preflight", help="check that the ports are free")
     commands.add_parser("validate", help="strict data validation (every warning fails)")
+    commands.add_parser("test-stories", help="run the test stories on the current model")
     serve_rasa = commands.add_parser("serve-rasa", help="start Rasa on loopback")
     serve_rasa.add_argument(
         "--model", type=Path, default=None, help="default: models/current.tar.gz"
@@ -100,6 +102,11 @@ def _dispatch(args: argparse.Namespace) -> int:
         from bot.ops import validate
 
         return validate.main()
+    if args.command == "test-stories":
+        from bot.ops import runner
+
+        runner.exec_test_stories()
+        return 0
     if args.command == "serve-rasa":
         from bot.ops import runner
 

@@ -22,7 +22,10 @@ _SECOND = re.compile(r"\b(second|2nd|two|2|last|bottom|other)\b", re.IGNORECASE)
 
 
 def faq_keys(responses: Dict[str, Any]) -> List[str]:
-    """The FAQ answers the domain holds: 'utter_safety_plan/legal_status' -> 'safety_plan/legal_status'."""
+    """The FAQ answers the domain holds.
+
+    'utter_safety_plan/legal_status' -> 'safety_plan/legal_status'.
+    """
     return sorted(
         name[len("utter_") :] for name in responses if name.startswith("utter_") and "/" in name
     )

@@ -106,7 +106,7 @@ def transcript(events: Sequence[Dict[str, Any]], zone: ZoneInfo) -> str:
     A button the parent pressed is shown by its title (from the latest buttons offered).
     """
     lines: List[str] = []
-    offered: Dict[str, str] = {}
+    offered: Dict[Any, Any] = {}  # payload -> title of the buttons last offered
     for event in session_events(events):
         kind = event.get("event")
         if kind not in ("user", "bot"):
@@ -147,9 +147,9 @@ def leave_question(
 ) -> LeaveOutcome:
     """Store the parent's question and transcript (the store redacts both).
 
-    No question typed yet: nothing stored, question_stored false (the offer stands). A request already left
-    in this session and still waiting is brought up to date under the same reference
-    rather than queued twice.
+    No question typed yet: nothing stored, question_stored false (the offer stands). A
+    request already left in this session and still waiting is brought up to date under the
+    same reference rather than queued twice.
     """
     question = "\n".join(question_messages(events))
     if not question:

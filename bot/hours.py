@@ -116,7 +116,11 @@ def say_clock(value: time) -> str:
 
 
 def say_days(days: Iterable[str]) -> str:
-    """['Monday', ..., 'Friday'] -> 'Monday to Friday'; ['Monday', 'Thursday'] -> 'Monday and Thursday'."""
+    """The days in words.
+
+    ['Monday', ..., 'Friday'] -> 'Monday to Friday'; ['Monday', 'Thursday'] -> 'Monday and
+    Thursday'.
+    """
     days = list(days)
     indices = [WEEKDAYS.index(day) for day in days]
     if len(days) > 2 and indices == list(range(indices[0], indices[0] + len(days))):

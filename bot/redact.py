@@ -24,7 +24,8 @@ _MONTHS = (
     r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
     r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
 )
-# Dates that could be dates of birth: 12/03/2019, 12-3-19, 2019-03-12, 12 March 2019, 12th of March 2019.
+# Dates that could be dates of birth: 12/03/2019, 12-3-19, 2019-03-12, 12 March 2019,
+# 12th of March 2019.
 _DATE = re.compile(
     r"(?<!\w)(?:\d{1,2}[/.-]\d{1,2}[/.-](?:\d{4}|\d{2})|\d{4}-\d{1,2}-\d{1,2}|"
     rf"\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTHS}\.?,?\s+(?:\d{{4}}|\d{{2}})|"

@@ -18,7 +18,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Dict, Mapping, Optional, Tuple, Type, TypeVar, get_type_hints
+from typing import Any, Dict, Mapping, Optional, Set, Tuple, Type, TypeVar, get_type_hints
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
@@ -126,7 +126,8 @@ class _Section:
     def __init__(self, data: Any, where: str) -> None:
         if not isinstance(data, dict):
             raise SettingsError(f"{where}: expected a mapping")
-        self.data, self.where, self.used = data, where, set()
+        self.data, self.where = data, where
+        self.used: Set[str] = set()
 
     def get(self, key: str, kind: Any, default: Any = ...) -> Any:
         self.used.add(key)

@@ -21,7 +21,6 @@ import pytest
 from bot import settings
 from bot.edge.rasa_client import RasaUnavailable
 
-
 TESTS = Path(__file__).resolve().parent
 GROUPS = ("unit", "model", "live", "infra", "browser")
 

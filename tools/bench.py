@@ -25,9 +25,9 @@ endpoints.production.yml, each message going to the next server in turn: scale-o
 and scale-out.md.
 
 Message texts come from the held-out test sets (tests/nlu/*.yml, read by tools/corpus.py;
-the crisis set left out) and the answers' own buttons, so both models see the same conversations. The edge app's per-address rate limit
-is raised for the run (every simulated parent comes from 127.0.0.1); nothing else differs
-from the project's settings.
+the crisis set left out) and the answers' own buttons, so both models see the same
+conversations. The edge app's per-address rate limit is raised for the run (every
+simulated parent comes from 127.0.0.1); nothing else differs from the project's settings.
 """
 
 from __future__ import annotations
@@ -422,8 +422,8 @@ class MemorySampler:
     def __init__(self, pids: Dict[str, int], interval: float = 0.5) -> None:
         self.pids = pids
         self.interval = interval
-        self.peak_tree_kb: Dict[str, int] = {name: 0 for name in pids}
-        self.hwm_kb: Dict[str, int] = {name: 0 for name in pids}
+        self.peak_tree_kb: Dict[str, int] = dict.fromkeys(pids, 0)
+        self.hwm_kb: Dict[str, int] = dict.fromkeys(pids, 0)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -503,7 +503,7 @@ def rasa_default_config(epochs: Optional[int] = None) -> Dict[str, Any]:
     if spec is None or not spec.submodule_search_locations:
         raise SystemExit("error: Rasa is not installed in this environment")
     source = (
-        Path(list(spec.submodule_search_locations)[0])
+        Path(next(iter(spec.submodule_search_locations)))
         / "engine"
         / "recipes"
         / "config_files"

@@ -1,8 +1,9 @@
 """NLU evaluation (a measurement, not a test): `python -m tools.nlu_eval`, what `make eval` runs.
 
 1. Held-out set: every tests/nlu/*.yml file (never trained on), read by tools/corpus.py;
-   the crisis set in tests/nlu/crisis is left out (it has its own test and targets). Each message goes through the trained model's full NLU pipeline, project
-   components included (the FAQ guard, the contact detector, the safeguarding override).
+   the crisis set in tests/nlu/crisis is left out (it has its own test and targets).
+   Each message goes through the trained model's full NLU pipeline, project components
+   included (the FAQ guard, the contact detector, the safeguarding override).
    The assistant's decision is the final intent, or for a FAQ (retrieval) intent the
    answer the response selector picked ("safety_plan/legal_status"); nlu_fallback is a
    decision of its own (a safe non-answer, but not the right one). Reported: accuracy,

@@ -1,12 +1,13 @@
 """Where a message's time goes: NLU, policies, action server, responses, tracker store.
 
-`python -m tools.profile_message` loads the trained model in this process with the project's
-endpoints (the redacting SQL tracker store on a temporary SQLite file, the settings NLG,
-and a real action server started by tools/stack.py on a free loopback port), sends the
-benchmark's conversations (tools/bench.py) one message at a time, and times each stage by wrapping the
-Rasa methods that do it. Each stage's time is exclusive (a response rendered inside an
-action counts as responses, not as the action). Nothing is sent concurrently, so the
-numbers are the cost of one message on an idle server: what tuning can shave.
+`python -m tools.profile_message` loads the trained model in this process with the
+project's endpoints (the redacting SQL tracker store on a temporary SQLite file, the
+settings NLG, and a real action server started by tools/stack.py on a free loopback
+port), sends the benchmark's conversations (tools/bench.py) one message at a time, and
+times each stage by wrapping the Rasa methods that do it. Each stage's time is exclusive
+(a response rendered inside an action counts as responses, not as the action). Nothing is
+sent concurrently, so the numbers are the cost of one message on an idle server: what
+tuning can shave.
 
   --conversations N   how many conversations to time (default 5; one more warms up)
   --model PATH        default models/current.tar.gz
@@ -43,8 +44,8 @@ class StageTimer:
     """Exclusive wall time per stage: a nested stage's time is taken off its parent's."""
 
     def __init__(self) -> None:
-        self.totals: Dict[str, float] = {name: 0.0 for name in STAGES}
-        self.calls: Dict[str, int] = {name: 0 for name in STAGES}
+        self.totals: Dict[str, float] = dict.fromkeys(STAGES, 0.0)
+        self.calls: Dict[str, int] = dict.fromkeys(STAGES, 0)
         self._stack: List[List[float]] = []  # [start, time spent in nested stages]
 
     def enter(self) -> None:
@@ -173,10 +174,12 @@ def report(result: Dict[str, Any]) -> str:
     ]
     for kind in sorted({row["kind"] for row in rows}):
         chosen = [row for row in rows if row["kind"] == kind]
-        mean = lambda key: 1000 * sum(row[key] for row in chosen) / len(chosen)  # noqa: E731
+        means = {
+            key: 1000 * sum(row[key] for row in chosen) / len(chosen) for key in ("total", *STAGES)
+        }
         lines.append(
-            f"{kind:<24}{len(chosen):>4}{mean('total'):>10.1f}"
-            + "".join(f"{mean(stage):>12.1f}" for stage in STAGES)
+            f"{kind:<24}{len(chosen):>4}{means['total']:>10.1f}"
+            + "".join(f"{means[stage]:>12.1f}" for stage in STAGES)
         )
     silent = [row for row in rows if not row["answered"]]
     if silent:

@@ -111,16 +111,16 @@ def check(
                 Finding("error", name, p) for p in _entry_problems(register, name, index, entry)
             )
             previous = entry.previous_approval or {}
-            if entry.status == SOURCE_DERIVED and previous.get("approved_by"):
-                role = previous["approved_by"]
+            role = previous.get("approved_by")
+            if entry.status == SOURCE_DERIVED and role:
                 warnings.append(
                     Finding(
                         "warning",
                         name,
                         (
                             f"{name} variation {index}: changed after approval by {role} on "
-                            f"{day_of(previous.get('approved_at'))}; source-derived until re-approved: "
-                            f"{approve_command(name, role)}"
+                            f"{day_of(previous.get('approved_at'))}; source-derived until "
+                            f"re-approved: {approve_command(name, role)}"
                         ),
                     )
                 )
@@ -172,8 +172,8 @@ def check(
                     "warning",
                     name,
                     (
-                        f"{name}: in the register but not in domain.yml: python -m bot content sync "
-                        "removes it"
+                        f"{name}: in the register but not in domain.yml: "
+                        "python -m bot content sync removes it"
                     ),
                 )
             )

@@ -25,7 +25,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Mapping, Optional, Sequence
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
 
 APPROVED = "approved"
 SOURCE_DERIVED = "source-derived"
@@ -49,7 +49,7 @@ class Entry:
     approved_by: Optional[str] = None
     approved_at: Optional[str] = None
     # When a text changes after approval, sync keeps who approved the old wording.
-    previous_approval: Optional[Dict[str, str]] = None
+    previous_approval: Optional[Dict[str, Optional[str]]] = None
 
 
 @dataclass
@@ -115,7 +115,7 @@ def match(hashes: Sequence[str], entries: Sequence[Entry]) -> Match:
     free = list(entries)
     todo = list(range(len(hashes)))
 
-    def take(index: int, condition) -> Optional[Entry]:
+    def take(index: int, condition: Callable[[Entry], bool]) -> Optional[Entry]:
         for entry in free:
             if condition(entry):
                 free.remove(entry)

@@ -37,10 +37,11 @@ def review_rows(
     for name, variation_hashes in response_hashes(responses).items():
         paired = match(variation_hashes, register.responses.get(name) or [])
         for index, variation in enumerate(responses[name] or []):
-            entry = paired.same.get(index) or paired.changed.get(index)
-            if index in paired.same:
-                status = entry.status
-                previous = entry.previous_approval or {}
+            same = paired.same.get(index)
+            entry = same or paired.changed.get(index)
+            if same is not None:
+                status = same.status
+                previous = same.previous_approval or {}
                 if status == SOURCE_DERIVED and previous.get("approved_by"):
                     status += (
                         f" (changed after approval by {previous['approved_by']} on "

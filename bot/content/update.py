@@ -73,7 +73,8 @@ def sync(
                 changes.append(
                     f"{name} variation {index}: text changed since approval by "
                     f"{entry.approved_by} on {day_of(entry.approved_at)}: now "
-                    f"source-derived; re-approve with {approve_command(name, entry.approved_by or 'adviser')}"
+                    f"source-derived; re-approve with "
+                    f"{approve_command(name, entry.approved_by or 'adviser')}"
                 )
             else:
                 changes.append(

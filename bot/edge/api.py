@@ -84,14 +84,14 @@ def register(app: Sanic, edge: "Edge") -> None:
             edge.per_address.allow(request.remote_addr or request.ip)
             and edge.per_session.allow(session.id)
         ):
-            result = {"messages": [edge.notice("utter_edge_rate_limited")]}
+            limited: Dict[str, Any] = {"messages": [edge.notice("utter_edge_rate_limited")]}
             if renewed:
-                result["session"] = session.id
-            return response.json(result, status=429)
+                limited["session"] = session.id
+            return response.json(limited, status=429)
         if payload is not None and session.allows(payload):
             outgoing = payload
         else:
-            raw = text if payload is None else str(body.get("title") or "")
+            raw = str(text) if payload is None else str(body.get("title") or "")
             if len(raw) > edge.settings.edge.max_message_chars:
                 return response.json({"messages": [edge.notice("utter_edge_too_long")]}, status=413)
             outgoing = clean_text(raw)

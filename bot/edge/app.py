@@ -129,11 +129,11 @@ def create_app(
 def _lifecycle(app: Sanic, edge: Edge) -> None:
     """Open and close the client for Rasa; run the retention purge while the app runs."""
 
-    @app.listener("before_server_start")
+    @app.before_server_start
     async def _start(app: Sanic, _loop: Any) -> None:
         await edge.rasa.start()
 
-    @app.listener("after_server_start")
+    @app.after_server_start
     async def _start_retention(app: Sanic, _loop: Any) -> None:
         hours = retention.every_hours()
         if hours > 0:
@@ -141,13 +141,13 @@ def _lifecycle(app: Sanic, edge: Edge) -> None:
                 retention.purge_periodically(hours * 3600)
             )
 
-    @app.listener("before_server_stop")
+    @app.before_server_stop
     async def _stop_retention(app: Sanic, _loop: Any) -> None:
         task = getattr(app.ctx, "retention_task", None)
         if task is not None:
             task.cancel()
 
-    @app.listener("after_server_stop")
+    @app.after_server_stop
     async def _stop(app: Sanic, _loop: Any) -> None:
         await edge.rasa.close()
 
@@ -163,7 +163,7 @@ def serve(host: Optional[str] = None, port: Optional[int] = None) -> None:
     app.config.PROXIES_COUNT = int(os.environ.get("EDGE_PROXIES_COUNT", "0"))
     url = f"http://{'127.0.0.1' if host == '0.0.0.0' else host}:{port}/"
 
-    @app.listener("after_server_start")
+    @app.after_server_start
     async def _announce(app: Sanic, _loop: Any) -> None:
         app.add_task(_announce_when_ready(app.ctx.edge, url))
 

@@ -209,7 +209,9 @@ def _routes(app: Sanic, secret: str, store: Callable[[], HandoffStore], zone: Zo
 
     def csrf_ok(request: Request, expected: Optional[str]) -> bool:
         given = request.form.get("csrf") if request.form else None
-        return bool(expected) and isinstance(given, str) and hmac.compare_digest(given, expected)
+        if not expected or not isinstance(given, str):
+            return False
+        return hmac.compare_digest(given, expected)
 
     def signin_page(
         request: Request, status: int = 200, error: Optional[str] = None

@@ -27,7 +27,7 @@ class StatelessComponent(GraphComponent):
         self.config: Dict[Text, Any] = {**self.get_default_config(), **(config or {})}
 
     @classmethod
-    def get_default_config(cls) -> Dict[Text, Any]:  # type: ignore[override]
+    def get_default_config(cls) -> Dict[Text, Any]:
         return dict(cls.DEFAULTS)
 
     @classmethod

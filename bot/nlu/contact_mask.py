@@ -16,7 +16,7 @@ redacts what it writes (bot/rasa/tracker_store.py).
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, Text
+from typing import Any, List
 
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.shared.nlu.constants import TEXT

@@ -15,7 +15,7 @@ in config.yml from measured data (`make eval`).
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, ClassVar, Dict, List, Optional, Text
 
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.shared.nlu.training_data.message import Message
@@ -58,7 +58,7 @@ def judge(
 class FaqGuard(StatelessComponent):
     """Overrides a FAQ intent with nlu_fallback when the answer is uncertain."""
 
-    DEFAULTS = {"response_threshold": 0.5, "response_margin": 0.1}
+    DEFAULTS: ClassVar[Dict[Text, Any]] = {"response_threshold": 0.5, "response_margin": 0.1}
 
     def __init__(self, config: Optional[Dict[Text, Any]] = None) -> None:
         super().__init__(config)

@@ -3,9 +3,10 @@
 The last NLU component (config.yml), so nothing after it can hide a crisis. Two layers:
 
 1. Patterns (bot/nlu/safeguarding_patterns.yml, compiled and matched by
-   bot/nlu/crisis_patterns.py): spaCy Matcher patterns over lower-cased tokens and lookup lemmas, per crisis category, minus exclusions for negated and
-   harmless uses ("not suicidal", "no immediate danger", "dying to know"). A pattern match
-   always wins, whatever DIET, the FallbackClassifier or the FAQ guard decided.
+   bot/nlu/crisis_patterns.py): spaCy Matcher patterns over lower-cased tokens and lookup
+   lemmas, per crisis category, minus exclusions for negated and harmless uses ("not
+   suicidal", "no immediate danger", "dying to know"). A pattern match always wins,
+   whatever DIET, the FallbackClassifier or the FAQ guard decided.
 2. The classifier (DIET's crisis intents, trained on data/nlu/crisis.yml), gated by cues.
    DIET learns this forum's everyday words ("images of children", ages, "police") as
    crisis signals: alone it raised false alarms on 28 of the 143 safe test messages. So,
@@ -41,7 +42,7 @@ from __future__ import annotations
 import copy
 import logging
 from dataclasses import dataclass
-from typing import Any, Dict, List, Mapping, Optional, Text
+from typing import Any, ClassVar, Dict, List, Mapping, Optional, Text
 
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.shared.nlu.training_data.message import Message
@@ -149,7 +150,11 @@ class SafeguardingOverride(StatelessComponent):
 
     # patterns_file: None = bot/nlu/safeguarding_patterns.yml; a relative path is taken
     # from the project root. fallback_floor / confident_floor: see the module docstring.
-    DEFAULTS = {"patterns_file": None, "fallback_floor": 0.3, "confident_floor": 0.3}
+    DEFAULTS: ClassVar[Dict[Text, Any]] = {
+        "patterns_file": None,
+        "fallback_floor": 0.3,
+        "confident_floor": 0.3,
+    }
 
     def __init__(self, config: Dict[Text, Any], patterns: Optional[Patterns] = None) -> None:
         """Load the patterns now (unless given): a missing or broken file stops Rasa from

@@ -12,6 +12,7 @@ import hashlib
 import json
 import shutil
 from pathlib import Path
+from typing import cast
 
 import yaml
 
@@ -37,13 +38,14 @@ def source_fingerprint() -> str:
 def build(target: Path = PIPELINE_DIR, force: bool = False) -> Path:
     """Build the pipeline into `target` unless an identical build is already there."""
     import spacy
+    from spacy.pipeline import Lemmatizer
 
     fingerprint = source_fingerprint()
     stamp = target / "project_fingerprint.json"
     if not force and stamp.exists() and json.loads(stamp.read_text())["fingerprint"] == fingerprint:
         return target
     nlp = spacy.blank("en")
-    lemmatizer = nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
+    lemmatizer = cast(Lemmatizer, nlp.add_pipe("lemmatizer", config={"mode": "lookup"}))
     nlp.initialize()
     extra = yaml.safe_load(EXTRA_LEMMAS.read_text(encoding="utf-8")) or {}
     table = lemmatizer.lookups.get_table("lemma_lookup")

@@ -16,14 +16,14 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Callable, List, Optional
+from typing import Callable, List, Optional, overload
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from bot.redact import redact
 from bot.paths import VAR_DIR
+from bot.redact import redact
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +76,14 @@ def new_reference(length: int = DEFAULT_REFERENCE_LENGTH) -> str:
 def normalise_reference(text: str) -> str:
     """'abc-234 ' -> 'ABC234': how a parent or adviser may type a reference back."""
     return re.sub(r"[\s-]", "", text or "").upper()
+
+
+@overload
+def _aware(value: datetime) -> datetime: ...
+
+
+@overload
+def _aware(value: None) -> None: ...
 
 
 def _aware(value: Optional[datetime]) -> Optional[datetime]:

@@ -48,7 +48,8 @@ WATCH_EXIT = (
   console.log('%s' + JSON.stringify({
     bodyDisplay: getComputedStyle(document.body).display,
     headingShown: !!heading && heading.getClientRects().length > 0,
-    widgetShown: [...document.querySelectorAll('.fa-root')].some(el => el.getClientRects().length > 0),
+    widgetShown: [...document.querySelectorAll('.fa-root')]
+      .some(el => el.getClientRects().length > 0),
     sessionStorage: window.sessionStorage.length,
     localStorage: window.localStorage.length,
   }));
@@ -283,7 +284,7 @@ class ForumSite:
         site = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            def do_GET(self) -> None:
                 body = site.pages.get(self.path)
                 self.send_response(200 if body is not None else 404)
                 self.send_header("Content-Type", "text/html; charset=utf-8")

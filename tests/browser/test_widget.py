@@ -59,7 +59,7 @@ def converse(tab: Tab) -> Tuple[str, Dict[str, Any]]:
     return session, answer
 
 
-# --- What is served -----------------------------------------------------------------------------
+# --- What is served -------------------------------------------------------------------------------
 
 
 class _Assets(HTMLParser):
@@ -112,7 +112,7 @@ def test_styles_fetch_nothing() -> None:
     assert not re.search(r"@import|@font-face|url\(", css, re.I)
 
 
-# --- A conversation ---------------------------------------------------------------------------------
+# --- A conversation -------------------------------------------------------------------------------
 
 
 def test_ask_a_question_and_follow_a_quick_reply(tab: Tab) -> None:
@@ -193,7 +193,7 @@ def test_an_expired_session_is_replaced_and_adopted(tab: Tab, stack) -> None:
     assert any(renewed in value for value in tab.session_storage().values())
 
 
-# --- Quick exit -------------------------------------------------------------------------------------
+# --- Quick exit -----------------------------------------------------------------------------------
 
 
 def _assert_exited(tab: Tab, stack, session: str) -> None:
@@ -268,7 +268,7 @@ def test_a_page_restored_from_the_back_forward_cache_shows_what_storage_holds(ta
     expect(tab.launcher).to_have_attribute("aria-expanded", "false")
 
 
-# --- Keyboard and accessibility ---------------------------------------------------------------------
+# --- Keyboard and accessibility -------------------------------------------------------------------
 
 FOCUS_STYLE = """el => {
   const s = getComputedStyle(el);
@@ -429,7 +429,8 @@ def test_forced_colours_keep_controls_and_focus_visible(open_tab) -> None:
     tab = open_tab(forced_colors="active")
     converse(tab)
     assert tab.page.evaluate("() => matchMedia('(forced-colors: active)').matches")
-    borders = tab.page.evaluate("""() => [...document.querySelectorAll('.fa-root button, .fa-root textarea')]
+    borders = tab.page.evaluate("""() => [
+        ...document.querySelectorAll('.fa-root button, .fa-root textarea')]
       .filter(el => el.getClientRects().length)
       .map(el => { const s = getComputedStyle(el);
                    return [el.className, s.borderTopStyle, parseFloat(s.borderTopWidth)]; })""")
@@ -440,7 +441,7 @@ def test_forced_colours_keep_controls_and_focus_visible(open_tab) -> None:
     tab.screenshot("widget-forced-colours.png")
 
 
-# --- Safety of what is shown -----------------------------------------------------------------------
+# --- Safety of what is shown ----------------------------------------------------------------------
 
 HOSTILE = (
     '<img src=x onerror="window.faPwned=1"> <a href="javascript:window.faPwned=2">click</a> '
@@ -627,7 +628,7 @@ def test_a_too_long_message_gets_the_kind_line_and_its_text_back(tab: Tab) -> No
     expect(tab.textbox).to_have_value(long_text.strip())
 
 
-# --- The network and embedding -------------------------------------------------------------------
+# --- The network and embedding --------------------------------------------------------------------
 
 
 def test_no_request_leaves_the_machine(tab: Tab) -> None:

@@ -8,6 +8,7 @@ where it is absent.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import threading
 import time
 import uuid
@@ -15,12 +16,11 @@ from typing import List, Tuple
 from urllib.parse import urlsplit
 
 import pytest
-
 from rasa.core.lock_store import LockStore
 from rasa.utils.endpoints import read_endpoint_config
 
-from bot.rasa.lock_store import AtomicRedisLockStore
 from bot.paths import PROJECT_ROOT
+from bot.rasa.lock_store import AtomicRedisLockStore
 from tests.support.services import REDIS_URL, redis_missing
 
 _parts = urlsplit(REDIS_URL)
@@ -117,6 +117,6 @@ def test_only_one_server_at_a_time_handles_a_conversation_and_the_lock_is_remove
 
     assert sorted(inside) == list(range(6)), "every message must be handled"
     spans.sort()
-    overlaps = [(a, b) for a, b in zip(spans, spans[1:]) if b[0] < a[1]]
+    overlaps = [(a, b) for a, b in itertools.pairwise(spans) if b[0] < a[1]]
     assert not overlaps, f"two servers handled the conversation at once: {overlaps}"
     assert store().get_lock(conversation) is None, "the lock must be gone once all are done"

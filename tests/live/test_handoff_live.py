@@ -11,8 +11,8 @@ import requests
 
 from bot import hours, settings
 from bot.content.responses import fill, load_domain_responses
-from bot.storage.handoff_store import HandoffStore
 from bot.redact import redact
+from bot.storage.handoff_store import HandoffStore
 
 OUT_OF_SCOPE = "will I lose my council house? we live at SW1A 1AA"
 POSTCODE = "SW1A 1AA"

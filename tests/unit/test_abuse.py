@@ -21,7 +21,9 @@ from typing import Any, Dict, FrozenSet, Iterator, List, Tuple
 
 import pytest
 import requests
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from bot import settings
 from bot.content.responses import render

@@ -21,11 +21,11 @@ from sanic import Sanic, response
 
 from actions.handoff import ActionHandoff, ActionLeaveQuestion, ActionSaveContact
 from bot import hours, settings
-from bot.handoff import question_messages, transcript
-from bot.storage import webhook as handoff_webhook
 from bot.content.responses import render
-from bot.storage.handoff_store import HandoffStore
+from bot.handoff import question_messages, transcript
 from bot.paths import PROJECT_ROOT
+from bot.storage import webhook as handoff_webhook
+from bot.storage.handoff_store import HandoffStore
 from tests.support.servers import BackgroundApp, free_port
 
 S = settings.load()
@@ -217,7 +217,7 @@ def test_only_this_sessions_messages_count(store):
         action("action_session_start"),
         {"event": "session_started"},
     ]
-    events, _ = run(ActionLeaveQuestion(store=lambda: store), tracker(earlier + conversation()))
+    run(ActionLeaveQuestion(store=lambda: store), tracker(earlier + conversation()))
     [request] = store.list_requests()
     assert "old case" not in request.question and "old case" not in request.transcript
 

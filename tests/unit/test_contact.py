@@ -224,8 +224,8 @@ def test_the_trained_pipeline_answers_the_question_next_to_a_contact_detail(nlu)
 
 def test_a_change_to_the_mask_rules_retrains_the_model():
     # ContactMask changes the training data through bot.redact: editing it must retrain.
-    from bot.paths import PROJECT_ROOT
     from bot.ops.training import model_inputs
+    from bot.paths import PROJECT_ROOT
 
     assert PROJECT_ROOT / "bot" / "redact.py" in model_inputs()
     assert PROJECT_ROOT / "bot" / "nlu" / "contact_mask.py" in model_inputs()

@@ -13,9 +13,9 @@ from typing import Iterator, List
 import pytest
 
 from bot import settings
+from bot.redact import redact
 from bot.storage import handoff_store
 from bot.storage.handoff_store import REFERENCE_ALPHABET, HandoffStore, default_store
-from bot.redact import redact
 from tests.support.services import POSTGRES_URL, postgres_missing
 
 LENGTH = settings.load().handoff.reference_length

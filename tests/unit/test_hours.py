@@ -11,7 +11,9 @@ from datetime import date, datetime, timedelta, timezone
 
 import holidays
 import pytest
-from hypothesis import given, settings as hypothesis_settings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from bot import hours, settings
 from bot.hours import WEEKDAYS, say_clock

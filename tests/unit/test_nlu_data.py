@@ -200,13 +200,14 @@ def test_held_out_examples_are_not_in_training_data() -> None:
 def test_held_out_examples_are_not_near_copies_of_training_data() -> None:
     trained = [(tokens(text), name, text) for name, _, text in all_examples(TRAIN_DIR)]
     near = []
-    for name, intent, text in all_examples(HELD_OUT_DIR):
+    for name, _intent, text in all_examples(HELD_OUT_DIR):
         words = tokens(text)
         for train_words, train_name, train_text in trained:
             score = jaccard(words, train_words)
             if score >= NEAR_DUPLICATE:
                 near.append(
-                    f"tests/nlu/{name} {text!r} ~ data/nlu/{train_name} {train_text!r} ({score:.2f})"
+                    f"tests/nlu/{name} {text!r} ~ data/nlu/{train_name} {train_text!r} "
+                    f"({score:.2f})"
                 )
     assert not near, "held-out examples too close to training examples:\n" + "\n".join(near)
 

@@ -26,6 +26,7 @@ import requests
 import yaml
 
 from bot import settings
+from bot.paths import PROJECT_ROOT
 from bot.storage import retention as purge
 from bot.storage.conversations import (
     ConversationStore,
@@ -33,7 +34,6 @@ from bot.storage.conversations import (
     db_url,
     tracker_store_config,
 )
-from bot.paths import PROJECT_ROOT
 
 DAY = 86400
 PG = {"host": "127.0.0.1", "port": 5432, "dbname": "test", "user": "postgres"}

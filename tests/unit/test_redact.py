@@ -10,12 +10,14 @@ from typing import Iterator, List, Tuple
 
 import pytest
 import yaml
-from hypothesis import given, settings as hsettings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from bot import logging_policy, settings
 from bot.content.responses import load_domain_responses, render
-from bot.redact import redact, redact_event
 from bot.paths import PROJECT_ROOT
+from bot.redact import redact, redact_event
 
 # Fictitious values only: Ofcom's drama numbers, example.* domains, test card numbers.
 FOUND: List[Tuple[str, str]] = [
@@ -224,7 +226,7 @@ def test_redaction_eval_reads_both_held_out_formats_and_scores_decisions(tmp_pat
     def fake_parse(text: str) -> dict:
         """Right on clean text; distracted by any raw detail; fooled by no placeholder."""
         raw = redact(text) != text
-        gold = dict((t, g) for g, t in examples)
+        gold = {t: g for g, t in examples}
         for known, label in gold.items():
             if known in text:
                 intent, _, answer = label.partition("/")

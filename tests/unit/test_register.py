@@ -19,12 +19,11 @@ import pytest
 import yaml
 
 from bot import settings
-from bot.paths import PROJECT_ROOT
 from bot.__main__ import main as bot_main
-from bot.content import cli
-from bot.content import check, register_file, review, update
+from bot.content import check, cli, register_file, review, update
 from bot.content import register as reg
 from bot.content.responses import load_domain_responses
+from bot.paths import PROJECT_ROOT
 
 # The point ids the brief's CONTENT.md sections give (A1..A10, B1..B5, C1..C4, D, E, F and
 # "Handing off"); the glossary must define at least these.

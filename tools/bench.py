@@ -997,7 +997,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     options = parse_args(argv)
     if not CURRENT_MODEL.exists():
         print(
-            "error: no trained model (models/current.tar.gz): run `make model` first.",
+            f"error: no trained model ({CURRENT_MODEL.relative_to(PROJECT_ROOT)}): "
+            "run `make model` first.",
             file=sys.stderr,
         )
         return 1

@@ -61,7 +61,7 @@ class Edge:
 
 
 def create_app(
-    config: Optional[Settings] = None,
+    settings: Optional[Settings] = None,
     rasa: Optional[RasaClient] = None,
     name: str = "forum_edge",
     *,
@@ -71,42 +71,42 @@ def create_app(
 ) -> Sanic:
     """Build the app and its collaborators.
 
-    Defaults: `config` from bot/settings.yml, `rasa` the loopback client (RASA_URL,
+    Defaults: `settings` from bot/settings.yml, `rasa` the loopback client (RASA_URL,
     ACTIONS_URL or the settings), `handoff_store` HANDOFF_DB_URL's store, conversations
     deleted from the tracker store of the endpoints file, `env` the process environment
     (ADVISER_SECRET, FORUM_ORIGINS).
     """
-    config = config or settings_module.load()
+    settings = settings or settings_module.load()
     env = os.environ if env is None else env
     # The edge logs no message text itself; this redacts whatever a library might log.
     logging_policy.install()
-    limit = config.edge.rate_limit_per_minute
+    limit = settings.edge.rate_limit_per_minute
     secret = inbox.configured_secret(env)
     adviser_inbox = (
-        inbox.AdviserInbox(secret, inbox.LazyStore(handoff_store), config.organisation.zone)
+        inbox.AdviserInbox(secret, inbox.LazyStore(handoff_store), settings.organisation.zone)
         if secret
         else None
     )
     edge = Edge(
-        settings=config,
+        settings=settings,
         rasa=rasa
         or RasaClient(
-            env.get("RASA_URL", config.edge.rasa_url),
-            env.get("ACTIONS_URL", config.edge.actions_url),
+            env.get("RASA_URL", settings.edge.rasa_url),
+            env.get("ACTIONS_URL", settings.edge.actions_url),
         ),
-        sessions=SessionRegistry(idle_seconds=60 * config.privacy.session_expiry_minutes),
+        sessions=SessionRegistry(idle_seconds=60 * settings.privacy.session_expiry_minutes),
         per_session=RateLimiter(limit),
         per_address=RateLimiter(limit * ADDRESS_LIMIT_FACTOR),
         forget_conversation=forget_conversation or ConversationDeleter(),
         on_crisis=adviser_inbox.count_crisis if adviser_inbox else None,
-        values=settings_module.placeholders(config),
+        values=settings_module.placeholders(settings),
     )
 
     app = Sanic(name)
     app.config.FALLBACK_ERROR_FORMAT = "json"
     app.config.REQUEST_MAX_SIZE = 64 * 1024
     app.ctx.edge = edge
-    security.install(app, security.allowed_origins(config.edge.allowed_origins, env))
+    security.install(app, security.allowed_origins(settings.edge.allowed_origins, env))
     pages.register(app, edge)
     api.register(app, edge)
     if adviser_inbox is not None:

@@ -14,11 +14,11 @@ export PYTHONUNBUFFERED := 1
 # Rasa sends no usage data from this project.
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: help setup setup-dev spacy model run test validate eval bench audit constraints clean
+.PHONY: help setup setup-dev spacy model run test lint validate eval bench audit constraints clean
 
 help:
 	@echo "make run    install what is missing, build the spaCy pipeline, train if needed, start everything"
-	@echo "make test   the same set-up, then every check"
+	@echo "make test   the same set-up, then every check (lint, types, data, pytest, stories)"
 	@echo "make eval   NLU accuracy on the held-out set and misfires on ../shared/eval-data"
 	@echo "make bench  throughput, latency and memory against Rasa's default configuration"
 	@echo "make audit  audit the installed packages for known vulnerabilities"
@@ -50,18 +50,21 @@ validate: setup-dev model
 	@$(RASA) data validate --fail-on-warnings
 	@$(PY) -m bot content check
 
-test: validate
+# Lint, format and types first: they take seconds (configuration in pyproject.toml).
+lint: setup-dev
+	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/ruff format --check .
+	@$(VENV)/bin/mypy
+
+test: lint validate
 	@$(PY) -m pytest
-	@# --e2e: NLU predicts each test message's intent from its text (without it, Rasa takes
-	@# the intent written in the story and never checks the text).
-	@$(RASA) test core --stories tests/conversations --fail-on-prediction-errors --e2e \
-		--model models/current.tar.gz --endpoints endpoints.yml --out build/rasa-test
+	@$(PY) -m bot test-stories
 
 eval: setup-dev model
-	@$(PY) -m bot.eval
+	@$(PY) -m tools.nlu_eval
 
 bench: setup-dev model
-	@$(PY) -m bot.bench $(BENCH_ARGS)
+	@$(PY) -m tools.bench $(BENCH_ARGS)
 
 audit: setup
 	@scripts/audit

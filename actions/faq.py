@@ -2,6 +2,7 @@
 
 Thin wrappers: the decisions live in bot/faq.py. Texts come from domain.yml only.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Text
@@ -19,8 +20,9 @@ class ActionAnswerFaq(Action):
     def name(self) -> Text:
         return "action_answer_faq"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[EventType]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
         responses = domain.get("responses") or {}
         key = faq.resolve_choice(
             tracker.get_slot("faq"),
@@ -40,8 +42,9 @@ class ActionClarify(Action):
     def name(self) -> Text:
         return "action_clarify"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[EventType]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
         responses = domain.get("responses") or {}
         plan = faq.plan_clarification(
             tracker.latest_message,

@@ -2,6 +2,7 @@
 
 No Rasa imports: actions/faq.py calls these with data taken from the tracker and domain.
 """
+
 from __future__ import annotations
 
 import json
@@ -9,8 +10,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence
 
-RETRIEVAL_INTENTS = ("assessment", "safety_plan", "fgc", "service", "about")
-FALLBACK = "nlu_fallback"
+from bot.intents import FALLBACK, RETRIEVAL_INTENTS
+
 # After a FallbackClassifier fallback, offer FAQ options only when the best intent is a FAQ
 # topic with at least this confidence; below it the message is too far from anything known.
 OPTION_FLOOR = 0.25
@@ -21,9 +22,13 @@ _SECOND = re.compile(r"\b(second|2nd|two|2|last|bottom|other)\b", re.IGNORECASE)
 
 
 def faq_keys(responses: Dict[str, Any]) -> List[str]:
-    """The FAQ answers the domain holds: 'utter_safety_plan/legal_status' -> 'safety_plan/legal_status'."""
-    return sorted(name[len("utter_"):] for name in responses
-                  if name.startswith("utter_") and "/" in name)
+    """The FAQ answers the domain holds.
+
+    'utter_safety_plan/legal_status' -> 'safety_plan/legal_status'.
+    """
+    return sorted(
+        name[len("utter_") :] for name in responses if name.startswith("utter_") and "/" in name
+    )
 
 
 def faq_title(responses: Dict[str, Any], key: str) -> str:
@@ -40,8 +45,12 @@ def choice_payload(key: str) -> str:
     return "/choose_faq" + json.dumps({"faq": key})
 
 
-def resolve_choice(faq_slot: Optional[str], text: Optional[str],
-                   offered: Sequence[Optional[str]], known: Sequence[str]) -> Optional[str]:
+def resolve_choice(
+    faq_slot: Optional[str],
+    text: Optional[str],
+    offered: Sequence[Optional[str]],
+    known: Sequence[str],
+) -> Optional[str]:
     """The FAQ key a choice names: the button's key, or "the first/second one" typed after
     options were offered. None when nothing valid is named."""
     if faq_slot in known:
@@ -59,7 +68,7 @@ def _key_from_payload(payload: Optional[str]) -> Optional[str]:
     if not payload or not payload.startswith("/choose_faq"):
         return None
     try:
-        return json.loads(payload[len("/choose_faq"):]).get("faq")
+        return json.loads(payload[len("/choose_faq") :]).get("faq")
     except (ValueError, AttributeError):
         return None
 
@@ -72,8 +81,9 @@ class Clarification:
     options: List[str] = field(default_factory=list)
 
 
-def plan_clarification(parse: Dict[str, Any], misunderstood_before: bool,
-                       known: Sequence[str]) -> Clarification:
+def plan_clarification(
+    parse: Dict[str, Any], misunderstood_before: bool, known: Sequence[str]
+) -> Clarification:
     """Decide what to do with a message NLU marked as nlu_fallback.
 
     A second misunderstanding in a row goes to a person. Otherwise, if the message is
@@ -86,8 +96,11 @@ def plan_clarification(parse: Dict[str, Any], misunderstood_before: bool,
     candidates = [c for c in guard.get("candidates") or [] if c in known]
     if not candidates:
         ranking = [i for i in parse.get("intent_ranking") or [] if i.get("name") != FALLBACK]
-        if ranking and ranking[0].get("name") in RETRIEVAL_INTENTS \
-                and ranking[0].get("confidence", 0.0) >= OPTION_FLOOR:
+        if (
+            ranking
+            and ranking[0].get("name") in RETRIEVAL_INTENTS
+            and ranking[0].get("confidence", 0.0) >= OPTION_FLOOR
+        ):
             candidates = [c for c in _selector_ranking(parse) if c in known]
     if len(candidates) >= 2:
         return Clarification("options", candidates[:2])

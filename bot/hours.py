@@ -1,24 +1,33 @@
-"""Opening hours of the adviceline and webchat, in Europe/London, with bank holidays.
+"""Opening hours of the adviceline and webchat, in Europe/London, with bank holidays, and
+the one place that puts days, clocks and hours into words.
 
-Pure functions: every answer depends only on the settings and the aware datetime passed
-in, so tests pin the clock (`now`) and the actions pass `datetime.now(timezone.utc)`.
-Hours are wall-clock times in the organisation's time zone, so "9:30am" stays 9:30am
-across the March and October clock changes. Bank holidays (England and Wales, substitute
-days included) come from the `holidays` library, region from bot/settings.yml.
+Pure functions: every answer depends only on the `Hours` (from bot/settings.yml, parsed
+by bot/settings.py) and the aware datetime passed in, so tests pin the clock (`now`) and
+the actions pass `datetime.now(timezone.utc)`. Hours are wall-clock times in the
+organisation's time zone, so "9:30am" stays 9:30am across the March and October clock
+changes. Bank holidays (England and Wales, substitute days included) come from the
+`holidays` library, region from the settings.
 """
+
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any, Dict, FrozenSet, Optional
+from typing import TYPE_CHECKING, Any, Dict, FrozenSet, Iterable, Literal, Optional, Tuple
 from zoneinfo import ZoneInfo
 
-import holidays
+if TYPE_CHECKING:
+    from bot.settings import Settings
 
-from bot import settings as settings_module
-from bot.settings import WEEKDAYS, parse_clock, say_clock
-
+WEEKDAYS: Tuple[str, ...] = (
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+)
 # Before this local time, "tomorrow" is ambiguous (a parent awake at 1am may mean the day
 # after they wake up), so the weekday is named instead.
 SMALL_HOURS_END = time(5, 0)
@@ -31,14 +40,19 @@ SEARCH_DAYS = 60
 
 @dataclass(frozen=True)
 class Hours:
-    """When a service runs: weekdays (0 = Monday), local opening and closing times."""
+    """When a service runs: its days (as configured), local opening and closing times."""
 
     zone: ZoneInfo
-    weekdays: FrozenSet[int]
+    days: Tuple[str, ...]
     opens: time
     closes: time
     closed_on_bank_holidays: bool
     bank_holidays: Any  # holidays.HolidayBase; expands to any year it is asked about
+
+    @property
+    def weekdays(self) -> FrozenSet[int]:
+        """The days as weekday numbers (0 = Monday)."""
+        return frozenset(WEEKDAYS.index(day) for day in self.days)
 
     def is_bank_holiday(self, day: date) -> bool:
         """True on a bank holiday of the configured region (substitute days included)."""
@@ -51,57 +65,13 @@ class Hours:
         return not (self.closed_on_bank_holidays and self.is_bank_holiday(day))
 
 
-@functools.lru_cache(maxsize=8)
-def _bank_holidays(country: str, subdiv: Optional[str]) -> Any:
-    return holidays.country_holidays(country, subdiv=subdiv)
+# --- Clocks ---------------------------------------------------------------------------------
 
 
-def _zone(settings: Dict[str, Any]) -> ZoneInfo:
-    return ZoneInfo(settings["organisation"]["timezone"])
-
-
-def _region(settings: Dict[str, Any]) -> Any:
-    region = settings["organisation"]["bank_holidays"]
-    return _bank_holidays(region["country"], region.get("subdiv"))
-
-
-def _weekdays(names: Any) -> FrozenSet[int]:
-    return frozenset(WEEKDAYS.index(name) for name in names)
-
-
-def adviceline_hours(settings: Optional[Dict[str, Any]] = None) -> Hours:
-    """The adviceline's hours from bot/settings.yml."""
-    s = settings or settings_module.load()
-    line = s["adviceline"]
-    return Hours(
-        zone=_zone(s),
-        weekdays=_weekdays(line["days"]),
-        opens=parse_clock(line["opens"]),
-        closes=parse_clock(line["closes"]),
-        closed_on_bank_holidays=bool(line.get("closed_on_bank_holidays", True)),
-        bank_holidays=_region(s),
-    )
-
-
-def webchat_hours(settings: Optional[Dict[str, Any]] = None) -> Optional[Hours]:
-    """Webchat's hours, or None while the charity has not confirmed them.
-
-    Closed on bank holidays unless the settings say otherwise: claiming webchat is open
-    when nobody is there would be worse than not saying so.
-    """
-    s = settings or settings_module.load()
-    chat = s["webchat"]
-    confirmed = chat.get("confirmed_hours")
-    if not confirmed:
-        return None
-    return Hours(
-        zone=_zone(s),
-        weekdays=_weekdays(chat["days"]),
-        opens=parse_clock(confirmed["opens"]),
-        closes=parse_clock(confirmed["closes"]),
-        closed_on_bank_holidays=bool(chat.get("closed_on_bank_holidays", True)),
-        bank_holidays=_region(s),
-    )
+def parse_clock(value: str) -> time:
+    """'09:30' -> time(9, 30); the settings file keeps 24-hour clock strings."""
+    hours, minutes = value.split(":")
+    return time(int(hours), int(minutes))
 
 
 def _local(hours: Hours, now: datetime) -> datetime:
@@ -135,6 +105,40 @@ def next_opening(hours: Hours, now: datetime) -> datetime:
     raise ValueError(f"the service never opens in the next {SEARCH_DAYS} days: check the settings")
 
 
+# --- In words -------------------------------------------------------------------------------
+
+
+def say_clock(value: time) -> str:
+    """time(9, 30) -> '9:30am', time(15, 0) -> '3pm', time(12, 0) -> '12pm'."""
+    suffix = "am" if value.hour < 12 else "pm"
+    hour = value.hour % 12 or 12
+    return f"{hour}:{value.minute:02d}{suffix}" if value.minute else f"{hour}{suffix}"
+
+
+def say_days(days: Iterable[str]) -> str:
+    """The days in words.
+
+    ['Monday', ..., 'Friday'] -> 'Monday to Friday'; ['Monday', 'Thursday'] -> 'Monday and
+    Thursday'.
+    """
+    days = list(days)
+    indices = [WEEKDAYS.index(day) for day in days]
+    if len(days) > 2 and indices == list(range(indices[0], indices[0] + len(days))):
+        return f"{days[0]} to {days[-1]}"
+    if len(days) == 1:
+        return days[0]
+    return ", ".join(days[:-1]) + " and " + days[-1]
+
+
+def say_hours(hours: Hours, form: Literal["range", "opening"] = "range") -> str:
+    """The hours in words: "Monday to Friday, 9:30am to 3pm" (`range`), or when the
+    service usually opens, "on Monday to Friday at 9:30am" (`opening`)."""
+    days = say_days(hours.days)
+    if form == "opening":
+        return f"on {days} at {say_clock(hours.opens)}"
+    return f"{days}, {say_clock(hours.opens)} to {say_clock(hours.closes)}"
+
+
 def say_when(moment: datetime, now: datetime, zone: ZoneInfo) -> str:
     """A future moment in words, relative to now, in the local zone.
 
@@ -158,17 +162,23 @@ def say_when(moment: datetime, now: datetime, zone: ZoneInfo) -> str:
     return f"on {weekday} {local.day} {local.strftime('%B')} at {clock}"
 
 
-def status(now: datetime, settings: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+# --- What the handoff says --------------------------------------------------------------------
+
+
+def status(now: datetime, settings: Optional["Settings"] = None) -> Dict[str, Any]:
     """What the handoff says about people right now: the values of the handoff slots.
 
     adviceline_open, webchat_open (False unless confirmed hours are set and now is within
     them), and next_opening in words (None while the adviceline is open).
     """
-    s = settings or settings_module.load()
-    line = adviceline_hours(s)
+    if settings is None:
+        from bot.settings import load
+
+        settings = load()
+    line = settings.adviceline.hours
     line_open = is_open(line, now)
     return {
         "adviceline_open": line_open,
-        "webchat_open": is_open(webchat_hours(s), now),
+        "webchat_open": is_open(settings.webchat.hours, now),
         "next_opening": None if line_open else say_when(next_opening(line, now), now, line.zone),
     }

@@ -6,6 +6,7 @@ message quotes input): a log record factory that passes the formatted message an
 traceback text through bot.redact before any handler sees it. Installing it twice is
 harmless.
 """
+
 from __future__ import annotations
 
 import logging

@@ -1,13 +1,40 @@
-"""Shared fixtures. Tests read numbers and texts from the project's own files, never copies."""
+"""Shared fixtures, and the markers that say what each test needs.
+
+Tests read numbers and texts from the project's own files, never copies. Folders group the
+test files by what most of their tests need (tests/unit: nothing but the code; tests/model:
+the trained model in this process; tests/live: the three processes; tests/infra:
+PostgreSQL and Redis; tests/browser: Chromium and the three processes). The markers are
+exact per test: a test is marked after its folder, and also `model` when it uses the `nlu`
+fixture and `live` when it uses the `stack` fixture, wherever it sits. So
+`pytest -m "not model and not live and not infra and not browser"` runs in a minute
+without a model or a service.
+"""
+
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 from typing import Any, Dict, List
 
 import pytest
 
 from bot import settings
 from bot.edge.rasa_client import RasaUnavailable
+
+TESTS = Path(__file__).resolve().parent
+GROUPS = ("unit", "model", "live", "infra", "browser")
+
+
+def pytest_collection_modifyitems(items: List[pytest.Item]) -> None:
+    for item in items:
+        parts = Path(str(item.fspath)).resolve().relative_to(TESTS).parts
+        if parts[0] in GROUPS:
+            item.add_marker(getattr(pytest.mark, parts[0]))
+        fixtures = getattr(item, "fixturenames", ())
+        if "nlu" in fixtures:
+            item.add_marker(pytest.mark.model)
+        if "stack" in fixtures:
+            item.add_marker(pytest.mark.live)
 
 
 class FakeRasa:
@@ -43,7 +70,7 @@ def edge_app(fake_rasa, tmp_path, monkeypatch):
     from bot.edge.app import create_app
 
     monkeypatch.setenv("HANDOFF_DB_URL", f"sqlite:///{tmp_path / 'handoff.db'}")
-    from tests.servers import BackgroundApp
+    from tests.support.servers import BackgroundApp
 
     app = create_app(settings.load(), rasa=fake_rasa, name=f"edge_{uuid.uuid4().hex[:8]}")
     with BackgroundApp(app) as running:
@@ -53,35 +80,22 @@ def edge_app(fake_rasa, tmp_path, monkeypatch):
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory):
     """The real action server, Rasa and edge app, started once for the whole test run."""
-    from tests.stack import Stack
+    from tools.stack import Stack
 
-    running = Stack(tmp_path_factory.mktemp("stack")).start()
+    running = Stack(tmp_path_factory.mktemp("stack")).start().wait_until_ready()
     yield running
     running.stop()
 
 
 @pytest.fixture(scope="session")
 def nlu():
-    """Parse text with the trained model's NLU pipeline (all project components included).
+    """Parse text with the trained model's NLU pipeline (all project components included):
+    models/current.tar.gz, or the model at NLU_MODEL if set.
 
     Returns a function text -> parse data (intent, intent_ranking, response_selector, ...).
     """
-    import asyncio
-    import os
-    from pathlib import Path
+    from tools.nlu_parser import NluParser
 
-    from rasa.core.agent import Agent
-
-    from tests.stack import MODEL
-
-    model = Path(os.environ.get("NLU_MODEL") or MODEL)
-    if not model.exists():
-        raise RuntimeError("No trained model: run `make model` (make test does) first.")
-    agent = Agent.load(str(model))
-    loop = asyncio.new_event_loop()
-
-    def parse(text: str) -> dict:
-        return loop.run_until_complete(agent.parse_message(text))
-
+    parse = NluParser()
     yield parse
-    loop.close()
+    parse.close()

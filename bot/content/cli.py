@@ -7,6 +7,7 @@ report   write a review sheet (Markdown or CSV) an adviser can read
 sync     register new and changed texts as source-derived (never guesses points for a
          response name it has not seen)
 """
+
 from __future__ import annotations
 
 import argparse
@@ -17,10 +18,10 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 import yaml
 
+from bot.content import check, register_file, review, update
 from bot.content import register as reg
-from bot.settings import PROJECT_ROOT
-
-DOMAIN = PROJECT_ROOT / "domain.yml"
+from bot.content.register_file import REGISTER
+from bot.paths import DOMAIN
 
 
 def read_responses(path: Path = DOMAIN) -> Dict[str, List[Dict[str, Any]]]:
@@ -47,9 +48,9 @@ def _summary(register: reg.Register, responses: Mapping[str, Sequence[Any]]) -> 
 
 def do_check(register_path: Path, domain_path: Path) -> int:
     """Print every problem; 1 when any is an error."""
-    register = reg.load_register(register_path)
+    register = register_file.load_register(register_path)
     responses = read_responses(domain_path)
-    findings = reg.check(register, responses)
+    findings = check.check(register, responses)
     errors = [f for f in findings if f.level == "error"]
     for finding in findings:
         print(finding)
@@ -61,38 +62,40 @@ def do_check(register_path: Path, domain_path: Path) -> int:
 def do_sync(register_path: Path, domain_path: Path) -> int:
     """Bring the register in line with domain.yml; print each change."""
     try:
-        register = reg.load_register(register_path)
+        register = register_file.load_register(register_path)
     except reg.RegisterError:
         if Path(register_path).exists():
             raise
         register = reg.Register()
         print(f"{Path(register_path).name} not found: creating it")
     responses = read_responses(domain_path)
-    updated, changes = reg.sync(register, responses)
+    updated, changes = update.sync(register, responses)
     for line in changes:
         print(line)
-    if reg.dump_register(updated) == (Path(register_path).read_text(encoding="utf-8")
-                                      if Path(register_path).exists() else None):
+    if register_file.dump_register(updated) == (
+        Path(register_path).read_text(encoding="utf-8") if Path(register_path).exists() else None
+    ):
         print("content register: already up to date")
     else:
-        reg.save_register(updated, register_path)
+        register_file.save_register(updated, register_path)
         print(f"content register: {len(changes)} change(s) written")
     print("Next: python -m bot content check")
     return 0
 
 
-def do_approve(register_path: Path, domain_path: Path, name: str, role: str,
-               variation: Optional[int]) -> int:
+def do_approve(
+    register_path: Path, domain_path: Path, name: str, role: str, variation: Optional[int]
+) -> int:
     """Record an approval; nothing is written when any part of it is refused."""
-    register = reg.load_register(register_path)
+    register = register_file.load_register(register_path)
     responses = read_responses(domain_path)
     try:
-        updated, messages = reg.approve(register, responses, name, role, variation)
+        updated, messages = update.approve(register, responses, name, role, variation)
     except ValueError as problem:
         for line in str(problem).splitlines():
             print(f"error: {line}", file=sys.stderr)
         return 1
-    reg.save_register(updated, register_path)
+    register_file.save_register(updated, register_path)
     for line in messages:
         print(line)
     return 0
@@ -109,20 +112,21 @@ def do_report(register_path: Path, domain_path: Path, out: Path, fmt: Optional[s
     """Write the review sheet and say where it is."""
     from bot import settings
 
-    register = reg.load_register(register_path)
+    register = register_file.load_register(register_path)
     responses = read_responses(domain_path)
-    rows = reg.review_rows(register, responses, settings.placeholders())
+    rows = review.review_rows(register, responses, settings.placeholders())
     chosen = report_format(out, fmt)
     generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    text = reg.report_csv(rows) if chosen == "csv" else reg.report_markdown(rows, generated)
+    text = review.report_csv(rows) if chosen == "csv" else review.report_markdown(rows, generated)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
     print(f"review sheet ({chosen}, {len(rows)} texts) written to {out}")
     return 0
 
 
-def run(args: argparse.Namespace, register_path: Path = reg.REGISTER,
-        domain_path: Path = DOMAIN) -> int:
+def run(
+    args: argparse.Namespace, register_path: Path = REGISTER, domain_path: Path = DOMAIN
+) -> int:
     """Dispatch `python -m bot content ...`; a broken register is a clear error, not a trace."""
     command = args.content_command
     try:
@@ -131,10 +135,13 @@ def run(args: argparse.Namespace, register_path: Path = reg.REGISTER,
         if command == "sync":
             return do_sync(register_path, domain_path)
         if command == "approve":
-            return do_approve(register_path, domain_path, args.name, args.by,
-                              getattr(args, "variation", None))
+            return do_approve(
+                register_path, domain_path, args.name, args.by, getattr(args, "variation", None)
+            )
         if command == "report":
-            return do_report(register_path, domain_path, Path(args.out), getattr(args, "format", None))
+            return do_report(
+                register_path, domain_path, Path(args.out), getattr(args, "format", None)
+            )
     except (reg.RegisterError, OSError, yaml.YAMLError) as problem:
         print(f"error: {problem}", file=sys.stderr)
         return 1

@@ -2,8 +2,9 @@
 
 The edge app sends a few lines itself (when Rasa cannot be reached, or a message is
 refused); they live in domain.yml like every other response and are rendered here with
-the same placeholder rules Rasa uses (bot/nlg.py passes the same values to Rasa).
+the same placeholder rules Rasa uses (bot/rasa/nlg.py passes the same values to Rasa).
 """
+
 from __future__ import annotations
 
 import functools
@@ -14,9 +15,8 @@ from typing import Any, Dict, List, Mapping
 import yaml
 
 from bot import settings
-from bot.settings import PROJECT_ROOT
+from bot.paths import DOMAIN
 
-DOMAIN = PROJECT_ROOT / "domain.yml"
 _PLACEHOLDER = re.compile(r"{([^\n{}]+?)}")
 
 

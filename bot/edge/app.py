@@ -1,168 +1,117 @@
 """The edge web app (Sanic): the only public process.
 
-It validates what the browser sends, issues unguessable session ids, strips typed
-"/commands", forwards to Rasa's REST channel on loopback, and serves the widget and the
-demo forum page. When Rasa cannot be reached it answers with an apology and the
-adviceline number (from domain.yml and bot/settings.yml), never a stack trace.
+`create_app` builds every collaborator the handlers use, once, and passes them in (the
+`Edge` below): the client for Rasa, the session registry, the rate limiters, the deletion
+of a stored conversation, and, only when ADVISER_SECRET turns the inbox on, the adviser
+inbox and its crisis counter. Nothing is replaced after start-up. Routes live by job:
+bot/edge/api.py (the widget's API), bot/edge/pages.py (demo page, widget files, health),
+bot/edge/inbox.py (advisers), bot/edge/security.py (headers and CORS on every response).
+While the app runs, the retention purge (bot/storage/retention.py) runs every
+PURGE_EVERY_HOURS hours.
 """
+
 from __future__ import annotations
 
-import json
+import asyncio
 import logging
 import os
-from pathlib import Path
-from typing import Any, Dict, List, Optional
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, Mapping, Optional
 
 from sanic import Sanic, response
 from sanic.exceptions import SanicException
 from sanic.request import Request
 
+from bot import logging_policy
 from bot import settings as settings_module
 from bot.content.responses import render
-from bot.edge import inbox, security
-from bot.edge.inputs import clean_text, to_widget_messages
-from bot.edge.rasa_client import RasaClient, RasaUnavailable
+from bot.edge import api, inbox, pages, security
+from bot.edge.rasa_client import RasaClient
 from bot.edge.ratelimit import RateLimiter
-from bot.edge.sessions import Session, SessionRegistry
+from bot.edge.sessions import SessionRegistry
+from bot.settings import Settings
+from bot.storage import retention
+from bot.storage.conversations import ConversationDeleter
+from bot.storage.handoff_store import HandoffStore, default_store
 
 logger = logging.getLogger(__name__)
-HERE = Path(__file__).resolve().parent
-STATIC = HERE / "static"
-TEMPLATES = HERE / "templates"
-START_PAYLOAD = "/start"
-EXIT_URL_TOKEN = '"__FORUM_ASSISTANT_EXIT_URL__"'
+# A client address may carry several people (a shared connection): it gets this many
+# times the per-session limit.
+ADDRESS_LIMIT_FACTOR = 5
 
 
-def widget_script(exit_url: str) -> str:
-    """widget.js with the configured quick-exit destination filled in (JSON-encoded)."""
-    source = (STATIC / "widget.js").read_text(encoding="utf-8")
-    return source.replace(EXIT_URL_TOKEN, json.dumps(exit_url))
+@dataclass(frozen=True)
+class Edge:
+    """The collaborators the edge's handlers share, built once by `create_app`."""
+
+    settings: Settings
+    rasa: RasaClient
+    sessions: SessionRegistry
+    per_session: RateLimiter
+    per_address: RateLimiter
+    # Deletes a conversation's stored events; returns how many.
+    forget_conversation: Callable[[str], int]
+    # Counts a crisis answer by category (the adviser inbox's counter); None: inbox off.
+    on_crisis: Optional[Callable[[str], None]] = None
+    values: Dict[str, str] = field(default_factory=dict)  # the rendered {placeholders}
+
+    def notice(self, name: str) -> Dict[str, Any]:
+        """A line the edge sends itself (domain.yml's utter_edge_*), placeholders filled."""
+        return render(name, self.values)
 
 
-def create_app(config: Optional[Dict[str, Any]] = None, rasa: Optional[RasaClient] = None,
-               name: str = "forum_edge") -> Sanic:
-    """Build the app. `config` defaults to bot/settings.yml; `rasa` to the loopback client."""
-    config = config or settings_module.load()
-    edge = config["edge"]
+def create_app(
+    settings: Optional[Settings] = None,
+    rasa: Optional[RasaClient] = None,
+    name: str = "forum_edge",
+    *,
+    handoff_store: Callable[[], HandoffStore] = default_store,
+    forget_conversation: Optional[Callable[[str], int]] = None,
+    env: Optional[Mapping[str, str]] = None,
+) -> Sanic:
+    """Build the app and its collaborators.
+
+    Defaults: `settings` from bot/settings.yml, `rasa` the loopback client (RASA_URL,
+    ACTIONS_URL or the settings), `handoff_store` HANDOFF_DB_URL's store, conversations
+    deleted from the tracker store of the endpoints file, `env` the process environment
+    (ADVISER_SECRET, FORUM_ORIGINS).
+    """
+    settings = settings or settings_module.load()
+    env = os.environ if env is None else env
+    # The edge logs no message text itself; this redacts whatever a library might log.
+    logging_policy.install()
+    limit = settings.edge.rate_limit_per_minute
+    secret = inbox.configured_secret(env)
+    adviser_inbox = (
+        inbox.AdviserInbox(secret, inbox.LazyStore(handoff_store), settings.organisation.zone)
+        if secret
+        else None
+    )
+    edge = Edge(
+        settings=settings,
+        rasa=rasa
+        or RasaClient(
+            env.get("RASA_URL", settings.edge.rasa_url),
+            env.get("ACTIONS_URL", settings.edge.actions_url),
+        ),
+        sessions=SessionRegistry(idle_seconds=60 * settings.privacy.session_expiry_minutes),
+        per_session=RateLimiter(limit),
+        per_address=RateLimiter(limit * ADDRESS_LIMIT_FACTOR),
+        forget_conversation=forget_conversation or ConversationDeleter(),
+        on_crisis=adviser_inbox.count_crisis if adviser_inbox else None,
+        values=settings_module.placeholders(settings),
+    )
+
     app = Sanic(name)
     app.config.FALLBACK_ERROR_FORMAT = "json"
     app.config.REQUEST_MAX_SIZE = 64 * 1024
-    app.ctx.config = config
-    app.ctx.values = settings_module.placeholders(config)
-    app.ctx.rasa = rasa or RasaClient(os.environ.get("RASA_URL", edge["rasa_url"]),
-                                      os.environ.get("ACTIONS_URL", edge["actions_url"]))
-    app.ctx.sessions = SessionRegistry(
-        idle_seconds=60 * config["privacy"]["session_expiry_minutes"]
-    )
-    app.ctx.per_session = RateLimiter(edge["rate_limit_per_minute"])
-    # A client address may carry several people (a shared connection): allow more.
-    app.ctx.per_address = RateLimiter(edge["rate_limit_per_minute"] * 5)
-    # Replaced by inbox.register with a store-backed counter (counts only, never text).
-    app.ctx.on_crisis = lambda category: None
-    # Deletes a conversation's stored events; replaced by security.install.
-    app.ctx.delete_conversation = _forget_nothing
-    security.install(app, config)
-    inbox.register(app, config)
-
-    @app.listener("before_server_start")
-    async def _start(app: Sanic, _loop: Any) -> None:
-        await app.ctx.rasa.start()
-
-    @app.listener("after_server_stop")
-    async def _stop(app: Sanic, _loop: Any) -> None:
-        await app.ctx.rasa.close()
-
-    def notice(name: str) -> Dict[str, Any]:
-        return render(name, app.ctx.values)
-
-    async def ask_rasa(session: Session, message: str) -> List[Dict[str, Any]]:
-        """Forward one message; remember which payloads the answer offers."""
-        reply = await app.ctx.rasa.send(session.id, message)
-        messages, offered, crises = to_widget_messages(reply)
-        if not messages:
-            # Rasa answered nothing (e.g. the action server failed): never a silent nothing.
-            raise RasaUnavailable("empty reply")
-        session.offered_payloads = frozenset(offered)
-        for category in crises:
-            app.ctx.on_crisis(category)
-        return messages
-
-    def unavailable() -> response.HTTPResponse:
-        return response.json({"messages": [notice("utter_edge_unavailable")]}, status=503)
-
-    @app.get("/")
-    async def index(_request: Request) -> response.HTTPResponse:
-        return await response.file(TEMPLATES / "forum.html", mime_type="text/html; charset=utf-8")
-
-    script = widget_script(edge["exit_url"])
-
-    @app.get("/widget.js")
-    async def widget_js(_request: Request) -> response.HTTPResponse:
-        return response.text(script, content_type="text/javascript; charset=utf-8")
-
-    @app.get("/widget.css")
-    async def widget_css(_request: Request) -> response.HTTPResponse:
-        return await response.file(STATIC / "widget.css", mime_type="text/css; charset=utf-8")
-
-    @app.get("/healthz")
-    async def healthz(_request: Request) -> response.HTTPResponse:
-        checks = await app.ctx.rasa.healthy()
-        return response.json(checks, status=200 if all(checks.values()) else 503)
-
-    @app.post("/api/session")
-    async def new_session(_request: Request) -> response.HTTPResponse:
-        session = app.ctx.sessions.create()
-        try:
-            messages = await ask_rasa(session, START_PAYLOAD)
-        except RasaUnavailable:
-            logger.warning("Rasa unavailable when opening a session")
-            return unavailable()
-        return response.json({"session": session.id, "messages": messages}, status=201)
-
-    @app.post("/api/message")
-    async def message(request: Request) -> response.HTTPResponse:
-        body = _json_body(request)
-        if body is None:
-            return response.json({"error": "The request must be a JSON object."}, status=400)
-        text, payload = body.get("text"), body.get("payload")
-        if (text is None) == (payload is None):
-            return response.json({"error": "Send either text or payload."}, status=400)
-        if not isinstance(text if payload is None else payload, str):
-            return response.json({"error": "text and payload must be strings."}, status=400)
-        session = app.ctx.sessions.get(body.get("session"))
-        renewed = session is None
-        if session is None:
-            session = app.ctx.sessions.create()
-        if not (app.ctx.per_address.allow(request.remote_addr or request.ip)
-                and app.ctx.per_session.allow(session.id)):
-            result = {"messages": [notice("utter_edge_rate_limited")]}
-            if renewed:
-                result["session"] = session.id
-            return response.json(result, status=429)
-        if payload is not None and session.allows(payload):
-            outgoing = payload
-        else:
-            raw = text if payload is None else str(body.get("title") or "")
-            if len(raw) > edge["max_message_chars"]:
-                return response.json({"messages": [notice("utter_edge_too_long")]}, status=413)
-            outgoing = clean_text(raw)
-            if not outgoing:
-                return response.json({"error": "The message is empty."}, status=400)
-        try:
-            messages = await ask_rasa(session, outgoing)
-        except RasaUnavailable:
-            logger.warning("Rasa unavailable for a message")
-            return unavailable()
-        result: Dict[str, Any] = {"messages": messages}
-        if renewed:
-            result["session"] = session.id
-        return response.json(result)
-
-    @app.delete("/api/session/<session_id>", ignore_body=False)
-    async def delete_session(_request: Request, session_id: str) -> response.HTTPResponse:
-        app.ctx.sessions.remove(session_id)
-        await app.ctx.delete_conversation(session_id)
-        return response.empty(status=204)
+    app.ctx.edge = edge
+    security.install(app, security.allowed_origins(settings.edge.allowed_origins, env))
+    pages.register(app, edge)
+    api.register(app, edge)
+    if adviser_inbox is not None:
+        adviser_inbox.register(app)
+    _lifecycle(app, edge)
 
     @app.exception(SanicException)
     async def sanic_error(_request: Request, error: SanicException) -> response.HTTPResponse:
@@ -172,22 +121,35 @@ def create_app(config: Optional[Dict[str, Any]] = None, rasa: Optional[RasaClien
     @app.exception(Exception)
     async def any_error(_request: Request, _error: Exception) -> response.HTTPResponse:
         logger.exception("Unhandled error in the edge app")
-        return response.json({"messages": [notice("utter_edge_unavailable")]}, status=500)
+        return response.json({"messages": [edge.notice("utter_edge_unavailable")]}, status=500)
 
     return app
 
 
-async def _forget_nothing(_session_id: str) -> None:
-    """Placeholder until security.install wires the tracker store."""
+def _lifecycle(app: Sanic, edge: Edge) -> None:
+    """Open and close the client for Rasa; run the retention purge while the app runs."""
 
+    @app.before_server_start
+    async def _start(app: Sanic, _loop: Any) -> None:
+        await edge.rasa.start()
 
-def _json_body(request: Request) -> Optional[Dict[str, Any]]:
-    """The body as a JSON object, or None when it is not one."""
-    try:
-        body = request.json
-    except Exception:  # Sanic raises InvalidUsage on malformed JSON
-        return None
-    return body if isinstance(body, dict) else None
+    @app.after_server_start
+    async def _start_retention(app: Sanic, _loop: Any) -> None:
+        hours = retention.every_hours()
+        if hours > 0:
+            app.ctx.retention_task = asyncio.ensure_future(
+                retention.purge_periodically(hours * 3600)
+            )
+
+    @app.before_server_stop
+    async def _stop_retention(app: Sanic, _loop: Any) -> None:
+        task = getattr(app.ctx, "retention_task", None)
+        if task is not None:
+            task.cancel()
+
+    @app.after_server_stop
+    async def _stop(app: Sanic, _loop: Any) -> None:
+        await edge.rasa.close()
 
 
 def serve(host: Optional[str] = None, port: Optional[int] = None) -> None:
@@ -201,20 +163,18 @@ def serve(host: Optional[str] = None, port: Optional[int] = None) -> None:
     app.config.PROXIES_COUNT = int(os.environ.get("EDGE_PROXIES_COUNT", "0"))
     url = f"http://{'127.0.0.1' if host == '0.0.0.0' else host}:{port}/"
 
-    @app.listener("after_server_start")
+    @app.after_server_start
     async def _announce(app: Sanic, _loop: Any) -> None:
-        app.add_task(_announce_when_ready(app, url))
+        app.add_task(_announce_when_ready(app.ctx.edge, url))
 
     print(f"Edge app starting on {url} (Rasa may take a minute to load its model) ...", flush=True)
     app.run(host=host, port=port, access_log=False, motd=False)
 
 
-async def _announce_when_ready(app: Sanic, url: str) -> None:
+async def _announce_when_ready(edge: Edge, url: str) -> None:
     """Print the URL to open once Rasa and the action server both answer."""
-    import asyncio
-
     for _ in range(600):
-        if all((await app.ctx.rasa.healthy()).values()):
+        if all((await edge.rasa.healthy()).values()):
             print(f"\n  The forum assistant is ready: open {url}\n", flush=True)
             return
         await asyncio.sleep(1)

@@ -8,9 +8,11 @@ in all. Every POST carries a CSRF token tied to the signed cookie. Pages are ren
 bot/edge/templates/inbox_*.html with Jinja2 autoescaping (no inline script or style) and
 sent with a strict Content-Security-Policy and no caching.
 
-register() also replaces app.ctx.on_crisis with a counter per category and local day in
-the handoff store (counts only, never text), shown in the inbox.
+While the inbox is on, the edge app counts the crisis answers it passes on
+(`AdviserInbox.count_crisis`): per category and local day in the handoff store, counts
+only, never text, shown in the inbox. With the inbox off nothing is counted.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -23,15 +25,15 @@ import os
 import secrets
 import time
 from datetime import datetime, timedelta
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, Mapping, Optional
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, FileSystemLoader
 from sanic import Sanic, response
 from sanic.request import Request
 
+from bot.edge.pages import JINJA
 from bot.edge.ratelimit import RateLimiter
-from bot.handoff_store import HandoffStore, default_store, normalise_reference
+from bot.storage.handoff_store import HandoffStore, normalise_reference
 
 logger = logging.getLogger(__name__)
 
@@ -48,16 +50,12 @@ CRISIS_DAYS_SHOWN = 30
 EXCERPT_CHARS = 140
 HEADERS = {
     "Content-Security-Policy": "default-src 'none'; form-action 'self'; "
-                               "frame-ancestors 'none'; base-uri 'none'",
+    "frame-ancestors 'none'; base-uri 'none'",
     "Cache-Control": "no-store",
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "no-referrer",
 }
-TEMPLATES = Environment(
-    loader=FileSystemLoader(str(os.path.join(os.path.dirname(__file__), "templates"))),
-    autoescape=True,
-)
 
 
 class Signer:
@@ -65,8 +63,9 @@ class Signer:
     secret, so changing ADVISER_SECRET signs every adviser out)."""
 
     def __init__(self, secret: str, clock: Callable[[], float] = time.time) -> None:
-        self._key = hmac.new(secret.encode("utf-8"), b"forum-assistant adviser cookies v1",
-                             hashlib.sha256).digest()
+        self._key = hmac.new(
+            secret.encode("utf-8"), b"forum-assistant adviser cookies v1", hashlib.sha256
+        ).digest()
         self.clock = clock
 
     def _mac(self, body: bytes) -> str:
@@ -98,23 +97,28 @@ class Signer:
 
 def secret_matches(given: str, secret: str) -> bool:
     """Constant-time comparison (of digests, so the length leaks nothing either)."""
-    return hmac.compare_digest(hashlib.sha256(given.encode("utf-8")).digest(),
-                               hashlib.sha256(secret.encode("utf-8")).digest())
+    return hmac.compare_digest(
+        hashlib.sha256(given.encode("utf-8")).digest(),
+        hashlib.sha256(secret.encode("utf-8")).digest(),
+    )
 
 
-def configured_secret(env: Optional[Dict[str, str]] = None) -> Optional[str]:
+def configured_secret(env: Optional[Mapping[str, str]] = None) -> Optional[str]:
     """ADVISER_SECRET when it is long enough; None turns the inbox off."""
     secret = (os.environ if env is None else env).get(ENV_SECRET) or ""
     if not secret:
         return None
     if len(secret) < MIN_SECRET_LENGTH:
-        logger.error("%s is shorter than %d characters: the adviser inbox stays off.",
-                     ENV_SECRET, MIN_SECRET_LENGTH)
+        logger.error(
+            "%s is shorter than %d characters: the adviser inbox stays off.",
+            ENV_SECRET,
+            MIN_SECRET_LENGTH,
+        )
         return None
     return secret
 
 
-class _Store:
+class LazyStore:
     """The handoff store, opened on first use (the edge may never need it)."""
 
     def __init__(self, factory: Callable[[], HandoffStore]) -> None:
@@ -127,49 +131,51 @@ class _Store:
         return self._store
 
 
-def crisis_counter(store: Callable[[], HandoffStore], zone: ZoneInfo) -> Callable[[str], None]:
-    """on_crisis: count one crisis answer by category and local day, off the event loop.
+class AdviserInbox:
+    """The inbox's routes and its crisis counter, for one secret, store and time zone."""
 
-    A failure is logged and never reaches the parent's answer.
-    """
-    def count(category: str) -> None:
+    def __init__(self, secret: str, store: Callable[[], HandoffStore], zone: ZoneInfo) -> None:
+        self.secret = secret
+        self.store = store
+        self.zone = zone
+
+    def _count(self, category: str) -> None:
         try:
-            store().count_crisis(category, datetime.now(zone).date())
+            self.store().count_crisis(category, datetime.now(self.zone).date())
         except Exception:
             logger.exception("A crisis answer could not be counted")
 
-    def on_crisis(category: str) -> None:
+    def count_crisis(self, category: str) -> None:
+        """Count one crisis answer by category and local day, off the event loop.
+
+        A failure is logged and never reaches the parent's answer.
+        """
         try:
-            asyncio.get_running_loop().run_in_executor(None, count, category)
+            asyncio.get_running_loop().run_in_executor(None, self._count, category)
         except RuntimeError:  # no running loop (a plain call): count here
-            count(category)
+            self._count(category)
 
-    return on_crisis
+    def register(self, app: Sanic) -> None:
+        """Add the /adviser routes."""
+        _routes(app, self.secret, self.store, self.zone)
 
 
-def register(app: Sanic, config: Dict[str, Any],
-             store_factory: Callable[[], HandoffStore] = default_store) -> None:
-    """Add the crisis counter always, and the /adviser routes when ADVISER_SECRET is set."""
-    zone = ZoneInfo(config["organisation"]["timezone"])
-    store = _Store(store_factory)
-    app.ctx.on_crisis = crisis_counter(store, zone)
-    secret = configured_secret()
-    if secret is None:
-        return
+def _routes(app: Sanic, secret: str, store: Callable[[], HandoffStore], zone: ZoneInfo) -> None:
     signer = Signer(secret)
     attempts = RateLimiter(SIGNIN_ATTEMPTS_PER_MINUTE)
 
     def page(template: str, code: int = 200, **values: Any) -> response.HTTPResponse:
         """Render an inbox template (`code` is the HTTP status; `values` may hold `status`)."""
-        body = TEMPLATES.get_template(template).render(**values)
+        body = JINJA.get_template(template).render(**values)
         return response.html(body, status=code, headers=dict(HEADERS))
 
     def secure(request: Request) -> bool:
         forwarded = request.headers.get("x-forwarded-proto", "")
         return request.scheme == "https" or forwarded.split(",")[0].strip() == "https"
 
-    def set_cookie(request: Request, reply: response.HTTPResponse, name: str,
-                   value: str, max_age: int) -> None:
+    def set_cookie(
+        request: Request, reply: response.HTTPResponse, name: str, value: str, max_age: int
+    ) -> None:
         reply.cookies[name] = value
         cookie = reply.cookies[name]
         cookie["path"] = COOKIE_PATH
@@ -190,21 +196,26 @@ def register(app: Sanic, config: Dict[str, Any],
             return None
         return payload
 
-    def refreshed(request: Request, reply: response.HTTPResponse,
-                  session: Dict[str, Any]) -> response.HTTPResponse:
+    def refreshed(
+        request: Request, reply: response.HTTPResponse, session: Dict[str, Any]
+    ) -> response.HTTPResponse:
         """Slide the idle expiry on each use, within the absolute limit."""
         now = signer.clock()
         exp = min(now + SESSION_IDLE_SECONDS, session["iat"] + SESSION_MAX_SECONDS)
-        set_cookie(request, reply, SESSION_COOKIE, signer.dumps({**session, "exp": exp}),
-                   int(exp - now))
+        set_cookie(
+            request, reply, SESSION_COOKIE, signer.dumps({**session, "exp": exp}), int(exp - now)
+        )
         return reply
 
     def csrf_ok(request: Request, expected: Optional[str]) -> bool:
         given = request.form.get("csrf") if request.form else None
-        return bool(expected) and isinstance(given, str) and hmac.compare_digest(given, expected)
+        if not expected or not isinstance(given, str):
+            return False
+        return hmac.compare_digest(given, expected)
 
-    def signin_page(request: Request, status: int = 200,
-                    error: Optional[str] = None) -> response.HTTPResponse:
+    def signin_page(
+        request: Request, status: int = 200, error: Optional[str] = None
+    ) -> response.HTTPResponse:
         token = secrets.token_urlsafe(32)
         reply = page("inbox_signin.html", code=status, csrf=token, error=error)
         form = {"kind": "signin", "csrf": token, "exp": signer.clock() + SIGNIN_FORM_SECONDS}
@@ -227,34 +238,63 @@ def register(app: Sanic, config: Dict[str, Any],
         since = datetime.now(zone).date() - timedelta(days=CRISIS_DAYS_SHOWN - 1)
         requests_ = await asyncio.to_thread(store().list_requests, shown)
         counts = await asyncio.to_thread(store().crisis_counts, since)
-        rows = [{
-            "reference": r.reference, "created": local(r.created_at), "status": r.status,
-            "has_contact": bool(r.contact),
-            "excerpt": r.question if len(r.question) <= EXCERPT_CHARS
-            else r.question[:EXCERPT_CHARS - 1] + "\u2026",
-        } for r in requests_]
-        return refreshed(request, page(
-            "inbox_list.html", requests=rows, shown=shown, csrf=session["csrf"],
-            crisis=[{"day": c.day.strftime("%a %d %b %Y"), "category": c.category.replace("_", " "),
-                     "count": c.count} for c in counts],
-            crisis_days=CRISIS_DAYS_SHOWN), session)
+        rows = [
+            {
+                "reference": r.reference,
+                "created": local(r.created_at),
+                "status": r.status,
+                "has_contact": bool(r.contact),
+                "excerpt": r.question
+                if len(r.question) <= EXCERPT_CHARS
+                else r.question[: EXCERPT_CHARS - 1] + "\u2026",
+            }
+            for r in requests_
+        ]
+        return refreshed(
+            request,
+            page(
+                "inbox_list.html",
+                requests=rows,
+                shown=shown,
+                csrf=session["csrf"],
+                crisis=[
+                    {
+                        "day": c.day.strftime("%a %d %b %Y"),
+                        "category": c.category.replace("_", " "),
+                        "count": c.count,
+                    }
+                    for c in counts
+                ],
+                crisis_days=CRISIS_DAYS_SHOWN,
+            ),
+            session,
+        )
 
     @app.post("/adviser/sign-in")
     async def inbox_sign_in(request: Request) -> response.HTTPResponse:
         if not attempts.allow(request.remote_addr or request.ip or "unknown"):
-            return page("inbox_error.html", code=429, title="Too many attempts",
-                        message="Too many sign-in attempts. Please wait a minute and try again.")
+            return page(
+                "inbox_error.html",
+                code=429,
+                title="Too many attempts",
+                message="Too many sign-in attempts. Please wait a minute and try again.",
+            )
         form = signer.loads(request.cookies.get(SIGNIN_COOKIE), "signin")
         if form is None or not csrf_ok(request, form.get("csrf")):
-            return signin_page(request, status=403,
-                               error="The sign-in form had expired. Please try again.")
+            return signin_page(
+                request, status=403, error="The sign-in form had expired. Please try again."
+            )
         given = request.form.get("secret") or ""
         if not secret_matches(given, secret):
             logger.warning("Adviser inbox: a wrong secret was entered")
             return signin_page(request, status=403, error="That secret is not right.")
         now = signer.clock()
-        session = {"kind": "session", "csrf": secrets.token_urlsafe(32), "iat": now,
-                   "exp": now + SESSION_IDLE_SECONDS}
+        session = {
+            "kind": "session",
+            "csrf": secrets.token_urlsafe(32),
+            "iat": now,
+            "exp": now + SESSION_IDLE_SECONDS,
+        }
         reply = response.redirect("/adviser", status=303, headers=dict(HEADERS))
         set_cookie(request, reply, SESSION_COOKIE, signer.dumps(session), SESSION_IDLE_SECONDS)
         clear_cookie(reply, SIGNIN_COOKIE)
@@ -264,8 +304,9 @@ def register(app: Sanic, config: Dict[str, Any],
     async def inbox_sign_out(request: Request) -> response.HTTPResponse:
         session = session_of(request)
         if session is None or not csrf_ok(request, session.get("csrf")):
-            return refused("Your session has ended or the form was not valid. "
-                           "Please sign in again.")
+            return refused(
+                "Your session has ended or the form was not valid. Please sign in again."
+            )
         reply = response.redirect("/adviser", status=303, headers=dict(HEADERS))
         clear_cookie(reply, SESSION_COOKIE)
         return reply
@@ -277,29 +318,54 @@ def register(app: Sanic, config: Dict[str, Any],
             return response.redirect("/adviser", status=303, headers=dict(HEADERS))
         found = await asyncio.to_thread(store().get, normalise_reference(reference))
         if found is None:
-            return refreshed(request, page("inbox_error.html", code=404, title="Not found",
-                                           message="There is no request with that reference."),
-                             session)
-        return refreshed(request, page(
-            "inbox_request.html", csrf=session["csrf"], reference=found.reference,
-            created=local(found.created_at), status=found.status,
-            handled=local(found.handled_at), question=found.question,
-            transcript=found.transcript, contact=found.contact), session)
+            return refreshed(
+                request,
+                page(
+                    "inbox_error.html",
+                    code=404,
+                    title="Not found",
+                    message="There is no request with that reference.",
+                ),
+                session,
+            )
+        return refreshed(
+            request,
+            page(
+                "inbox_request.html",
+                csrf=session["csrf"],
+                reference=found.reference,
+                created=local(found.created_at),
+                status=found.status,
+                handled=local(found.handled_at),
+                question=found.question,
+                transcript=found.transcript,
+                contact=found.contact,
+            ),
+            session,
+        )
 
     @app.post("/adviser/requests/<reference:str>/handled")
     async def inbox_mark_handled(request: Request, reference: str) -> response.HTTPResponse:
         session = session_of(request)
         if session is None or not csrf_ok(request, session.get("csrf")):
-            return refused("Your session has ended or the form was not valid, so nothing "
-                           "was changed. Please reload the page and try again.")
+            return refused(
+                "Your session has ended or the form was not valid, so nothing "
+                "was changed. Please reload the page and try again."
+            )
         reference = normalise_reference(reference)
         if await asyncio.to_thread(store().get, reference) is None:
-            return page("inbox_error.html", code=404, title="Not found",
-                        message="There is no request with that reference.")
+            return page(
+                "inbox_error.html",
+                code=404,
+                title="Not found",
+                message="There is no request with that reference.",
+            )
         await asyncio.to_thread(store().mark_handled, reference)
-        return response.redirect(f"/adviser/requests/{reference}", status=303,
-                                 headers=dict(HEADERS))
+        return response.redirect(
+            f"/adviser/requests/{reference}", status=303, headers=dict(HEADERS)
+        )
 
-    logger.info("Adviser inbox on at /adviser (signed-in sessions expire after %d minutes idle)",
-                SESSION_IDLE_SECONDS // 60)
-
+    logger.info(
+        "Adviser inbox on at /adviser (signed-in sessions expire after %d minutes idle)",
+        SESSION_IDLE_SECONDS // 60,
+    )

@@ -1,4 +1,5 @@
 """Pure checks on what the browser sends, before anything reaches Rasa."""
+
 from __future__ import annotations
 
 import re
@@ -22,8 +23,9 @@ def clean_text(text: str) -> str:
     return text.lstrip("/ \t\n").strip()
 
 
-def to_widget_messages(rasa_messages: List[Dict[str, Any]]
-                       ) -> Tuple[List[Dict[str, Any]], Set[str], List[str]]:
+def to_widget_messages(
+    rasa_messages: List[Dict[str, Any]],
+) -> Tuple[List[Dict[str, Any]], Set[str], List[str]]:
     """Rasa REST output -> widget messages [{text, buttons}], the payloads offered, and
     the crisis categories answered (from the responses' `custom.crisis`, never shown)."""
     messages: List[Dict[str, Any]] = []

@@ -1,4 +1,5 @@
 """The edge app's client for Rasa's REST channel and the health endpoints, on loopback."""
+
 from __future__ import annotations
 
 import asyncio

@@ -1,4 +1,5 @@
 """A fixed-window rate limiter with bounded memory (per session and per client address)."""
+
 from __future__ import annotations
 
 import time
@@ -13,8 +14,13 @@ class RateLimiter:
     bounded whatever the traffic; a forgotten key simply starts a new window.
     """
 
-    def __init__(self, limit: int, window: float = 60.0, max_keys: int = 50000,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        limit: int,
+        window: float = 60.0,
+        max_keys: int = 50000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.limit = limit
         self.window = window
         self.max_keys = max_keys

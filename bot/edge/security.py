@@ -1,4 +1,4 @@
-"""The edge app's security layer: headers on every response, CORS, conversation deletion.
+"""The edge app's security layer: headers on every response, and CORS.
 
 - Every response: nosniff, no referrer, framing only by the same origin, a minimal
   Permissions-Policy; HTML pages (the demo forum page, the adviser inbox) get a strict
@@ -9,26 +9,17 @@
   Preflight OPTIONS requests are answered here; a request from any other origin is
   refused with 403 before it reaches a handler (so another site cannot open sessions or
   post messages through a visitor's browser).
-- `app.ctx.delete_conversation(session_id)` deletes that conversation's events from Rasa's
-  tracker store at once (the widget's "clear conversation").
-- While the app runs, the retention purge (bot.purge) runs every PURGE_EVERY_HOURS hours.
 """
+
 from __future__ import annotations
 
-import asyncio
-import logging
 import os
-from typing import Any, Dict, FrozenSet, Iterable, Optional
+from typing import Dict, FrozenSet, Iterable, Mapping, Optional
 from urllib.parse import urlsplit
 
 from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import BaseHTTPResponse
-
-from bot import logging_policy, purge
-from bot.conversations import ConversationStore
-
-logger = logging.getLogger(__name__)
 
 HTML_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -65,11 +56,12 @@ def normalise_origin(origin: str) -> Optional[str]:
     return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
 
 
-def allowed_origins(config: Dict[str, Any], env: Optional[Dict[str, str]] = None) -> FrozenSet[str]:
+def allowed_origins(
+    configured: Iterable[str], env: Optional[Mapping[str, str]] = None
+) -> FrozenSet[str]:
     """The configured origins plus FORUM_ORIGINS (comma-separated), normalised."""
     env = os.environ if env is None else env
-    listed: Iterable[str] = list(config.get("edge", {}).get("allowed_origins") or [])
-    listed = [*listed, *env.get("FORUM_ORIGINS", "").split(",")]
+    listed = [*configured, *env.get("FORUM_ORIGINS", "").split(",")]
     return frozenset(o for o in (normalise_origin(item) for item in listed if item.strip()) if o)
 
 
@@ -85,11 +77,8 @@ def _cors_headers(origin: str) -> Dict[str, str]:
     return {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
 
 
-def install(app: Sanic, config: Dict[str, Any]) -> None:
-    """Add security headers and CORS, and wire conversation deletion to the tracker store."""
-    logging_policy.install()
-    origins = allowed_origins(config)
-    app.ctx.allowed_origins = origins
+def install(app: Sanic, origins: FrozenSet[str]) -> None:
+    """Add the security headers to every response, and CORS for `origins` to /api/*."""
 
     @app.on_request
     async def _guard_api(request: Request) -> Optional[BaseHTTPResponse]:
@@ -105,12 +94,15 @@ def install(app: Sanic, config: Dict[str, Any]) -> None:
         if not origin_allowed(origin, request.host, origins):
             return response.json({"error": REFUSED_ORIGIN}, status=403)
         if request.method == "OPTIONS":
-            return response.empty(status=204, headers={
-                **_cors_headers(origin),
-                "Access-Control-Allow-Methods": CORS_METHODS,
-                "Access-Control-Allow-Headers": CORS_HEADERS,
-                "Access-Control-Max-Age": CORS_MAX_AGE,
-            })
+            return response.empty(
+                status=204,
+                headers={
+                    **_cors_headers(origin),
+                    "Access-Control-Allow-Methods": CORS_METHODS,
+                    "Access-Control-Allow-Headers": CORS_HEADERS,
+                    "Access-Control-Max-Age": CORS_MAX_AGE,
+                },
+            )
         return None
 
     @app.on_response
@@ -119,41 +111,18 @@ def install(app: Sanic, config: Dict[str, Any]) -> None:
         for name, value in COMMON_HEADERS.items():
             headers.setdefault(name, value)
         content_type = (reply.content_type or headers.get("content-type") or "").lower()
-        headers.setdefault("Content-Security-Policy",
-                           HTML_CSP if content_type.startswith("text/html") else OTHER_CSP)
+        headers.setdefault(
+            "Content-Security-Policy",
+            HTML_CSP if content_type.startswith("text/html") else OTHER_CSP,
+        )
         if request.path.startswith(NO_STORE_PREFIXES):
             headers["Cache-Control"] = "no-store"
         if request.scheme == "https":
             headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         origin = request.headers.get("origin")
-        if (request.path.startswith(API_PREFIX) and origin is not None
-                and origin_allowed(origin, request.host, origins)):
+        if (
+            request.path.startswith(API_PREFIX)
+            and origin is not None
+            and origin_allowed(origin, request.host, origins)
+        ):
             headers.update(_cors_headers(origin))
-
-    stores: Dict[str, Optional[ConversationStore]] = {}
-
-    async def delete_conversation(session_id: str) -> None:
-        """Delete the conversation's stored events now (raises if the store fails)."""
-        if "store" not in stores:
-            stores["store"] = ConversationStore.from_endpoints()
-        store = stores["store"]
-        if store is None:
-            return
-        loop = asyncio.get_running_loop()
-        deleted = await loop.run_in_executor(None, store.delete_sender, session_id)
-        logger.info("Conversation cleared: %d stored event(s) deleted.", deleted)
-
-    app.ctx.delete_conversation = delete_conversation
-
-    @app.listener("after_server_start")
-    async def _start_retention(app: Sanic, _loop: Any) -> None:
-        hours = purge.every_hours()
-        if hours > 0:
-            app.ctx.retention_task = asyncio.ensure_future(
-                purge.purge_periodically(hours * 3600))
-
-    @app.listener("before_server_stop")
-    async def _stop_retention(app: Sanic, _loop: Any) -> None:
-        task = getattr(app.ctx, "retention_task", None)
-        if task is not None:
-            task.cancel()

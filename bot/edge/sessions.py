@@ -4,6 +4,7 @@ A session remembers only what the edge needs between two messages: when it was l
 and which button payloads its latest answer offered (only those may reach Rasa as
 commands). No message text is kept here.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -36,8 +37,12 @@ def new_session_id() -> str:
 class SessionRegistry:
     """In-memory, least-recently-used registry with an idle timeout and a size cap."""
 
-    def __init__(self, max_sessions: int = 20000, idle_seconds: float = 1800,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        max_sessions: int = 20000,
+        idle_seconds: float = 1800,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._sessions: "OrderedDict[str, Session]" = OrderedDict()
         self.max_sessions = max_sessions
         self.idle_seconds = idle_seconds

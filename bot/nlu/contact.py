@@ -9,25 +9,23 @@ A message that only tries to give contact details that are not valid (a foreign 
 not look valid instead of an unrelated answer. A message DIET calls give_contact that holds
 no contact-like text at all becomes nlu_fallback. Anything else is left alone.
 
-The detection itself is plain Python in bot.handoff_store (the action that saves the
+The detection itself is plain Python in bot/contact.py (the action that saves the
 contact uses the same functions without importing Rasa).
 """
+
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import ENTITIES, INTENT
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.handoff_store import contact_message
+from bot.contact import contact_message
+from bot.intents import FALLBACK, GIVE_CONTACT
+from bot.nlu.component import StatelessComponent
 from bot.nlu.contact_mask import as_typed
 
-INTENT_NAME = "give_contact"
-FALLBACK_INTENT = "nlu_fallback"
 ENTITY_NAME = "contact"
 
 
@@ -37,26 +35,21 @@ def contact_entities(text: str) -> List[Dict[str, Any]] | None:
     if found is None:
         return None
     return [
-        {"entity": ENTITY_NAME, "value": contact.value, "start": contact.start,
-         "end": contact.end, "confidence_entity": 1.0, "extractor": "ContactDetector"}
+        {
+            "entity": ENTITY_NAME,
+            "value": contact.value,
+            "start": contact.start,
+            "end": contact.end,
+            "confidence_entity": 1.0,
+            "extractor": "ContactDetector",
+        }
         for contact in found.contacts
     ]
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False
-)
-class ContactDetector(GraphComponent):
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class ContactDetector(StatelessComponent):
     """Sets intent give_contact when a message is mainly contact details."""
-
-    @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
-        return {}
-
-    @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage,
-               resource: Resource, execution_context: ExecutionContext) -> "ContactDetector":
-        return cls()
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
@@ -65,13 +58,11 @@ class ContactDetector(GraphComponent):
                 continue
             entities = contact_entities(text)
             if entities is None:
-                if (message.get(INTENT) or {}).get("name") == INTENT_NAME:
+                if (message.get(INTENT) or {}).get("name") == GIVE_CONTACT:
                     # This component decides what gives contact details: DIET's guess from
                     # digits alone ("test 1 2 3") is not enough, so ask again instead.
-                    message.set(INTENT, {"name": FALLBACK_INTENT, "confidence": 0.0},
-                                add_to_output=True)
+                    message.set(INTENT, {"name": FALLBACK, "confidence": 0.0}, add_to_output=True)
                 continue
-            message.set(INTENT, {"name": INTENT_NAME, "confidence": 1.0}, add_to_output=True)
-            message.set(ENTITIES, list(message.get(ENTITIES) or []) + entities,
-                        add_to_output=True)
+            message.set(INTENT, {"name": GIVE_CONTACT, "confidence": 1.0}, add_to_output=True)
+            message.set(ENTITIES, list(message.get(ENTITIES) or []) + entities, add_to_output=True)
         return messages

@@ -12,22 +12,23 @@ the message becomes `nlu_fallback`, and the two closest answers are kept in the 
 data (`faq_guard`) so that action_clarify can offer them as buttons. Thresholds are set
 in config.yml from measured data (`make eval`).
 """
+
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, ClassVar, Dict, List, Optional, Text
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
 from rasa.shared.nlu.training_data.message import Message
+
+from bot.intents import FALLBACK
+from bot.nlu.component import StatelessComponent
 
 GUARD_KEY = "faq_guard"
 
 
-def judge(parse: Dict[str, Any], response_threshold: float, response_margin: float
-          ) -> Optional[Dict[str, Any]]:
+def judge(
+    parse: Dict[str, Any], response_threshold: float, response_margin: float
+) -> Optional[Dict[str, Any]]:
     """Why a FAQ prediction is too uncertain to answer, or None when it is safe.
 
     `parse` holds Rasa's `intent` and `response_selector` output. The result carries the
@@ -53,24 +54,16 @@ def judge(parse: Dict[str, Any], response_threshold: float, response_margin: flo
     return None
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False
-)
-class FaqGuard(GraphComponent):
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class FaqGuard(StatelessComponent):
     """Overrides a FAQ intent with nlu_fallback when the answer is uncertain."""
 
-    @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
-        return {"response_threshold": 0.5, "response_margin": 0.1}
+    DEFAULTS: ClassVar[Dict[Text, Any]] = {"response_threshold": 0.5, "response_margin": 0.1}
 
-    def __init__(self, config: Dict[Text, Any]) -> None:
-        self.response_threshold = float(config["response_threshold"])
-        self.response_margin = float(config["response_margin"])
-
-    @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage,
-               resource: Resource, execution_context: ExecutionContext) -> "FaqGuard":
-        return cls(config)
+    def __init__(self, config: Optional[Dict[Text, Any]] = None) -> None:
+        super().__init__(config)
+        self.response_threshold = float(self.config["response_threshold"])
+        self.response_margin = float(self.config["response_margin"])
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
@@ -80,7 +73,9 @@ class FaqGuard(GraphComponent):
             intent = dict(message.get("intent") or {})
             verdict["intent"] = intent.get("name")
             message.set(GUARD_KEY, verdict, add_to_output=True)
-            message.set("intent", {"name": DEFAULT_NLU_FALLBACK_INTENT_NAME,
-                                   "confidence": intent.get("confidence", 0.0)},
-                        add_to_output=True)
+            message.set(
+                "intent",
+                {"name": FALLBACK, "confidence": intent.get("confidence", 0.0)},
+                add_to_output=True,
+            )
         return messages

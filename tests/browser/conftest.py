@@ -5,9 +5,10 @@ intercepted and never leaves the machine: the quick-exit destination gets a stub
 is recorded, so a test can assert it was the navigation target); anything else is aborted
 and fails the test. CSP violations and script errors fail the test too.
 """
+
 from __future__ import annotations
 
-import copy
+import dataclasses
 import json
 import re
 import sqlite3
@@ -16,18 +17,24 @@ import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, List, Optional, Set, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Set, Tuple
 from urllib.parse import urlsplit
 
 import pytest
 
 from bot import settings
-from bot.settings import PROJECT_ROOT
-from tests.servers import free_port
+from bot.paths import PROJECT_ROOT
+from tests.support.servers import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--disable-gpu", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-gpu",
+    "--no-first-run",
+]
 ARTIFACTS = PROJECT_ROOT / "build" / "test-artifacts"
 WIDE = {"width": 1280, "height": 800}
 NARROW = {"width": 360, "height": 740}
@@ -35,16 +42,20 @@ ANSWER_TIMEOUT_MS = 90_000  # a busy machine can make Rasa slow; the widget must
 STUB_PAGE = "<!doctype html><title>Weather</title><p>Stub of the quick-exit destination.</p>"
 LAUNCHER = "button[aria-expanded][aria-controls]"
 EXIT_STATE = "exit-state:"
-WATCH_EXIT = """() => window.addEventListener('beforeunload', () => {
+WATCH_EXIT = (
+    """() => window.addEventListener('beforeunload', () => {
   const heading = document.querySelector('h1');
   console.log('%s' + JSON.stringify({
     bodyDisplay: getComputedStyle(document.body).display,
     headingShown: !!heading && heading.getClientRects().length > 0,
-    widgetShown: [...document.querySelectorAll('.fa-root')].some(el => el.getClientRects().length > 0),
+    widgetShown: [...document.querySelectorAll('.fa-root')]
+      .some(el => el.getClientRects().length > 0),
     sessionStorage: window.sessionStorage.length,
     localStorage: window.localStorage.length,
   }));
-})""" % EXIT_STATE
+})"""
+    % EXIT_STATE
+)
 
 
 def leaves_machine(url: str) -> bool:
@@ -58,7 +69,7 @@ class Tab:
 
     def __init__(self, driver: Any, profile: Path, base_url: str, **options: Any) -> None:
         self.base_url = base_url
-        self.exit_urls: Set[str] = {settings.load()["edge"]["exit_url"]}
+        self.exit_urls: Set[str] = {settings.load().edge.exit_url}
         self.exit_hits: List[str] = []
         self.exit_states: List[Dict[str, Any]] = []
         self.outside: List[str] = []
@@ -66,8 +77,12 @@ class Tab:
         self.problems: List[str] = []
         options.setdefault("viewport", WIDE)
         self.context = driver.chromium.launch_persistent_context(
-            str(profile), executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS,
-            **options)
+            str(profile),
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=CHROMIUM_ARGS,
+            **options,
+        )
         self.context.set_default_timeout(30_000)
         self.context.route(leaves_machine, self._guard)
         self.context.on("request", lambda request: self.requests.append(request))
@@ -88,7 +103,7 @@ class Tab:
     def _console(self, message: Any) -> None:
         text = message.text
         if text.startswith(EXIT_STATE):
-            self.exit_states.append(json.loads(text[len(EXIT_STATE):]))
+            self.exit_states.append(json.loads(text[len(EXIT_STATE) :]))
         elif "Content Security Policy" in text or text.startswith("Refused to"):
             self.problems.append(f"CSP: {text}")
 
@@ -119,7 +134,8 @@ class Tab:
     def launcher(self) -> Any:
         """The launcher: a button with aria-expanded whose accessible name contains "chat"."""
         return self.page.locator(LAUNCHER).and_(
-            self.page.get_by_role("button", name=re.compile(r"\bchat\b", re.I)))
+            self.page.get_by_role("button", name=re.compile(r"\bchat\b", re.I))
+        )
 
     @property
     def dialog(self) -> Any:
@@ -197,8 +213,11 @@ def driver() -> Iterator[Any]:
     main thread while it is open, and every later test that calls asyncio.run() would fail.
     """
     if not CHROMIUM.exists():
-        pytest.fail(f"Chromium is missing at {CHROMIUM}: install Debian's package with "
-                    "`apt-get install -y chromium` (the CI script does the same).", pytrace=False)
+        pytest.fail(
+            f"Chromium is missing at {CHROMIUM}: install Debian's package with "
+            "`apt-get install -y chromium` (the CI script does the same).",
+            pytrace=False,
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -234,14 +253,16 @@ def stored_events(stack: Any, sender: str) -> int:
     """How many events Rasa's tracker store holds for this conversation."""
     connection = sqlite3.connect(stack.tracker_db)
     try:
-        return connection.execute("SELECT COUNT(*) FROM events WHERE sender_id = ?",
-                                  (sender,)).fetchone()[0]
+        return connection.execute(
+            "SELECT COUNT(*) FROM events WHERE sender_id = ?", (sender,)
+        ).fetchone()[0]
     finally:
         connection.close()
 
 
-def wait_for_events(stack: Any, sender: str, predicate: Callable[[int], bool],
-                    timeout_s: float = 30) -> int:
+def wait_for_events(
+    stack: Any, sender: str, predicate: Callable[[int], bool], timeout_s: float = 30
+) -> int:
     """Poll the tracker store until predicate(count) holds (deletion is asynchronous)."""
     deadline = time.monotonic() + timeout_s
     count = stored_events(stack, sender)
@@ -263,7 +284,7 @@ class ForumSite:
         site = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            def do_GET(self) -> None:
                 body = site.pages.get(self.path)
                 self.send_response(200 if body is not None else 404)
                 self.send_header("Content-Type", "text/html; charset=utf-8")
@@ -289,15 +310,20 @@ def forum_embed(stack: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Tuple[F
     configures edge.allowed_origins), talking to the real Rasa of the stack."""
     from bot.edge.app import create_app
     from bot.edge.rasa_client import RasaClient
-    from tests.servers import BackgroundApp
+    from tests.support.servers import BackgroundApp
 
     forum = ForumSite()
-    config = copy.deepcopy(settings.load())
-    config["edge"]["allowed_origins"] = [forum.origin]
+    defaults = settings.load()
+    config = dataclasses.replace(
+        defaults, edge=dataclasses.replace(defaults.edge, allowed_origins=(forum.origin,))
+    )
     # Clearing a conversation deletes it from the stack's own tracker store.
     monkeypatch.setenv("RASA_ENDPOINTS", str(stack.endpoints_file))
-    app = create_app(config, rasa=RasaClient(stack.rasa_url, stack.actions_url),
-                     name=f"edge_cors_{uuid.uuid4().hex[:8]}")
+    app = create_app(
+        config,
+        rasa=RasaClient(stack.rasa_url, stack.actions_url),
+        name=f"edge_cors_{uuid.uuid4().hex[:8]}",
+    )
     try:
         with BackgroundApp(app) as edge:
             yield forum, edge.url
@@ -310,4 +336,3 @@ def wait_text(locator: Any, text: str, timeout: float = ANSWER_TIMEOUT_MS) -> No
     from playwright.sync_api import expect
 
     expect(locator).to_contain_text(text, timeout=timeout)
-

@@ -3,6 +3,7 @@
 Texts come from domain.yml (bot.content.responses.render) and numbers from
 bot/settings.yml; screenshots go to build/test-artifacts/.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -18,16 +19,23 @@ from playwright.sync_api import expect
 
 from bot import settings
 from bot.content.responses import render
-from bot.edge.app import EXIT_URL_TOKEN, STATIC, TEMPLATES
-from tests.browser.conftest import (ANSWER_TIMEOUT_MS, ARTIFACTS, NARROW, WIDE, Tab,
-                                    wait_for_events, wait_text)
+from bot.edge.pages import EXIT_URL_TOKEN, STATIC, forum_page
+from tests.browser.conftest import (
+    ANSWER_TIMEOUT_MS,
+    ARTIFACTS,
+    NARROW,
+    WIDE,
+    Tab,
+    wait_for_events,
+    wait_text,
+)
 
 QUESTION = "What's a family group conference?"
 ANSWER = "utter_fgc/what_is"
 FOLLOW_UP = (0, "utter_fgc/request")  # the answer's first quick reply, and what it leads to
 SIZE_BUDGET = 30 * 1024
 ALLOWED_SCHEMES = {"http", "https", "tel", "mailto"}
-EXIT_URL = settings.load()["edge"]["exit_url"]
+EXIT_URL = settings.load().edge.exit_url
 
 
 def text_of(name: str) -> str:
@@ -51,7 +59,8 @@ def converse(tab: Tab) -> Tuple[str, Dict[str, Any]]:
     return session, answer
 
 
-# --- What is served -----------------------------------------------------------------------------
+# --- What is served -------------------------------------------------------------------------------
+
 
 class _Assets(HTMLParser):
     def __init__(self) -> None:
@@ -80,7 +89,7 @@ def test_widget_and_styles_fit_the_size_budget() -> None:
 
 
 def test_the_exit_url_placeholder_is_the_documented_line() -> None:
-    """The edge replaces this exact literal with the configured URL (bot/edge/app.py)."""
+    """The edge replaces this exact literal with the configured URL (bot/edge/pages.py)."""
     js = (STATIC / "widget.js").read_text(encoding="utf-8")
     assert js.count(f"var DEFAULT_EXIT_URL = {EXIT_URL_TOKEN};") == 1
     assert js.count(EXIT_URL_TOKEN) == 1
@@ -88,7 +97,7 @@ def test_the_exit_url_placeholder_is_the_documented_line() -> None:
 
 def test_demo_page_loads_only_the_widget_and_its_styles() -> None:
     assets = _Assets()
-    assets.feed((TEMPLATES / "forum.html").read_text(encoding="utf-8"))
+    assets.feed(forum_page())
     assert assets.scripts == [{"src": "/widget.js", "defer": None}]
     sheets = [link["href"] for link in assets.links if "stylesheet" in link.get("rel", "")]
     assert sheets == ["/widget.css"]
@@ -103,7 +112,8 @@ def test_styles_fetch_nothing() -> None:
     assert not re.search(r"@import|@font-face|url\(", css, re.I)
 
 
-# --- A conversation ---------------------------------------------------------------------------------
+# --- A conversation -------------------------------------------------------------------------------
+
 
 def test_ask_a_question_and_follow_a_quick_reply(tab: Tab) -> None:
     tab.open_forum()
@@ -141,7 +151,7 @@ def test_talk_to_an_adviser_is_always_there_and_reaches_the_handoff(tab: Tab) ->
     with tab.page.expect_request(lambda r: urlsplit(r.url).path == "/api/message") as sent:
         button.click()
     assert sent.value.post_data_json["payload"] == "/request_human"
-    wait_text(tab.log, settings.load()["adviceline"]["phone"])
+    wait_text(tab.log, settings.load().adviceline.phone)
 
 
 def test_conversation_survives_a_reload_and_clear_wipes_browser_and_server(tab: Tab, stack) -> None:
@@ -155,8 +165,9 @@ def test_conversation_survives_a_reload_and_clear_wipes_browser_and_server(tab: 
     assert tab.local_storage() == {}
     assert tab.context.cookies() == []
 
-    with tab.page.expect_response(lambda r: r.request.method == "POST"
-                                  and urlsplit(r.url).path == "/api/session") as reopened:
+    with tab.page.expect_response(
+        lambda r: r.request.method == "POST" and urlsplit(r.url).path == "/api/session"
+    ) as reopened:
         tab.dialog.get_by_role("button", name=re.compile("clear", re.I)).click()
     expect(tab.log).not_to_contain_text(text_of(ANSWER))
     expect(tab.status).not_to_have_text("")
@@ -182,14 +193,22 @@ def test_an_expired_session_is_replaced_and_adopted(tab: Tab, stack) -> None:
     assert any(renewed in value for value in tab.session_storage().values())
 
 
-# --- Quick exit -------------------------------------------------------------------------------------
+# --- Quick exit -----------------------------------------------------------------------------------
+
 
 def _assert_exited(tab: Tab, stack, session: str) -> None:
     """The page was blank and storage empty as it left; the stub loaded; nothing is left."""
     tab.page.wait_for_url(EXIT_URL)
     assert tab.exit_hits == [EXIT_URL]
-    assert tab.exit_states == [{"bodyDisplay": "none", "headingShown": False,
-                                "widgetShown": False, "sessionStorage": 0, "localStorage": 0}]
+    assert tab.exit_states == [
+        {
+            "bodyDisplay": "none",
+            "headingShown": False,
+            "widgetShown": False,
+            "sessionStorage": 0,
+            "localStorage": 0,
+        }
+    ]
     assert wait_for_events(stack, session, lambda n: n == 0) == 0, "server copy not deleted"
     # Back on the forum in the same tab: nothing of the conversation is left.
     tab.page.goto(tab.base_url + "/")
@@ -241,13 +260,15 @@ def test_a_page_restored_from_the_back_forward_cache_shows_what_storage_holds(ta
     the restore is simulated: storage wiped by a later page, then a persisted pageshow."""
     converse(tab)
     tab.page.evaluate("() => window.sessionStorage.clear()")
-    tab.page.evaluate("() => window.dispatchEvent(new PageTransitionEvent('pageshow', {persisted: true}))")
+    tab.page.evaluate(
+        "() => window.dispatchEvent(new PageTransitionEvent('pageshow', {persisted: true}))"
+    )
     expect(tab.page.locator(".fa-msg")).to_have_count(0)
     expect(tab.dialog).to_be_hidden()
     expect(tab.launcher).to_have_attribute("aria-expanded", "false")
 
 
-# --- Keyboard and accessibility ---------------------------------------------------------------------
+# --- Keyboard and accessibility -------------------------------------------------------------------
 
 FOCUS_STYLE = """el => {
   const s = getComputedStyle(el);
@@ -276,24 +297,27 @@ def test_keyboard_only(tab: Tab) -> None:
     assert re.search("exit", first["text"], re.I), "Exit quickly should be the first tab stop"
     assert first["visible"]
     _tab_until(tab, lambda info: tab.active("el => el.matches('button[aria-expanded]')"))
-    with tab.page.expect_response(lambda r: urlsplit(r.url).path == "/api/session",
-                                  timeout=ANSWER_TIMEOUT_MS):
+    with tab.page.expect_response(
+        lambda r: urlsplit(r.url).path == "/api/session", timeout=ANSWER_TIMEOUT_MS
+    ):
         tab.page.keyboard.press("Enter")
     expect(tab.dialog).to_be_visible()
     wait_text(tab.log, text_of("utter_welcome"))
     assert tab.active("el => el.tagName") == "TEXTAREA"
 
     tab.page.keyboard.type(QUESTION)
-    with tab.page.expect_response(lambda r: urlsplit(r.url).path == "/api/message",
-                                  timeout=ANSWER_TIMEOUT_MS):
+    with tab.page.expect_response(
+        lambda r: urlsplit(r.url).path == "/api/message", timeout=ANSWER_TIMEOUT_MS
+    ):
         tab.page.keyboard.press("Enter")
     wait_text(tab.log, text_of(ANSWER))
     assert tab.active("el => el.tagName") == "TEXTAREA", "an arriving message moved the focus"
 
     follow = render(ANSWER)["buttons"][FOLLOW_UP[0]]["title"]
     _tab_until(tab, lambda info: info["text"] == follow, key="Shift+Tab")
-    with tab.page.expect_response(lambda r: urlsplit(r.url).path == "/api/message",
-                                  timeout=ANSWER_TIMEOUT_MS):
+    with tab.page.expect_response(
+        lambda r: urlsplit(r.url).path == "/api/message", timeout=ANSWER_TIMEOUT_MS
+    ):
         tab.page.keyboard.press("Enter")
     wait_text(tab.log, text_of(FOLLOW_UP[1]))
     assert tab.active("el => !!el.closest('[role=dialog]')"), "focus left the dialog"
@@ -328,7 +352,9 @@ def test_landmarks_roles_and_names(tab: Tab) -> None:
 
 
 @pytest.mark.parametrize("viewport", [WIDE, {"width": 320, "height": 640}], ids=["1280", "320"])
-def test_targets_are_at_least_24px_and_the_panel_reflows(open_tab, viewport: Dict[str, int]) -> None:
+def test_targets_are_at_least_24px_and_the_panel_reflows(
+    open_tab, viewport: Dict[str, int]
+) -> None:
     tab = open_tab(viewport=viewport)
     converse(tab)
     tab.textbox.fill("a" * 300)  # a long unbroken word must wrap, not widen the page
@@ -350,9 +376,12 @@ def test_targets_are_at_least_24px_and_the_panel_reflows(open_tab, viewport: Dic
 
 
 def _serious(results: Any) -> List[str]:
-    return [f"{v['id']} ({v['impact']}): {v['help']} -> "
-            + "; ".join(n["target"][0] if n["target"] else "?" for n in v["nodes"])
-            for v in results.response["violations"] if v.get("impact") in ("serious", "critical")]
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} -> "
+        + "; ".join(n["target"][0] if n["target"] else "?" for n in v["nodes"])
+        for v in results.response["violations"]
+        if v.get("impact") in ("serious", "critical")
+    ]
 
 
 @pytest.mark.parametrize("viewport", [WIDE, NARROW], ids=["1280", "360"])
@@ -400,7 +429,8 @@ def test_forced_colours_keep_controls_and_focus_visible(open_tab) -> None:
     tab = open_tab(forced_colors="active")
     converse(tab)
     assert tab.page.evaluate("() => matchMedia('(forced-colors: active)').matches")
-    borders = tab.page.evaluate("""() => [...document.querySelectorAll('.fa-root button, .fa-root textarea')]
+    borders = tab.page.evaluate("""() => [
+        ...document.querySelectorAll('.fa-root button, .fa-root textarea')]
       .filter(el => el.getClientRects().length)
       .map(el => { const s = getComputedStyle(el);
                    return [el.className, s.borderTopStyle, parseFloat(s.borderTopWidth)]; })""")
@@ -411,14 +441,18 @@ def test_forced_colours_keep_controls_and_focus_visible(open_tab) -> None:
     tab.screenshot("widget-forced-colours.png")
 
 
-# --- Safety of what is shown -----------------------------------------------------------------------
+# --- Safety of what is shown ----------------------------------------------------------------------
 
-HOSTILE = ('<img src=x onerror="window.faPwned=1"> <a href="javascript:window.faPwned=2">click</a> '
-           '[more](javascript:window.faPwned=3) javascript:window.faPwned=4 '
-           'data:text/html,<script>window.faPwned=5</script> '
-           'See https://127.0.0.1:9/ok or call 0808 801 0366 or write to help@example.org')
-HOSTILE_BUTTON = {"title": '<b>bold</b><img src=x onerror="window.faPwned=6">',
-                  "payload": "javascript:window.faPwned=7"}
+HOSTILE = (
+    '<img src=x onerror="window.faPwned=1"> <a href="javascript:window.faPwned=2">click</a> '
+    "[more](javascript:window.faPwned=3) javascript:window.faPwned=4 "
+    "data:text/html,<script>window.faPwned=5</script> "
+    "See https://127.0.0.1:9/ok or call 0808 801 0366 or write to help@example.org"
+)
+HOSTILE_BUTTON = {
+    "title": '<b>bold</b><img src=x onerror="window.faPwned=6">',
+    "payload": "javascript:window.faPwned=7",
+}
 
 
 def test_html_and_javascript_links_in_an_answer_stay_inert(tab: Tab) -> None:
@@ -437,11 +471,14 @@ def test_html_and_javascript_links_in_an_answer_stay_inert(tab: Tab) -> None:
     wait_text(tab.log, '<img src=x onerror="window.faPwned=1">')
     bubble = tab.page.locator(".fa-msg-bot .fa-text").last
     assert bubble.inner_text() == HOSTILE
-    assert tab.page.locator(".fa-root img, .fa-root script, .fa-root b, .fa-root iframe").count() == 0
+    assert (
+        tab.page.locator(".fa-root img, .fa-root script, .fa-root b, .fa-root iframe").count() == 0
+    )
     hrefs = tab.page.locator(".fa-root a").evaluate_all("els => els.map(a => a.href)")
     assert {urlsplit(h).scheme for h in hrefs} <= ALLOWED_SCHEMES
-    assert sorted(hrefs) == sorted(["https://127.0.0.1:9/ok", "tel:08088010366",
-                                    "mailto:help@example.org"])
+    assert sorted(hrefs) == sorted(
+        ["https://127.0.0.1:9/ok", "tel:08088010366", "mailto:help@example.org"]
+    )
     button = tab.page.get_by_role("button", name=HOSTILE_BUTTON["title"])
     expect(button).to_have_text(HOSTILE_BUTTON["title"])
     button.click()
@@ -452,6 +489,7 @@ def test_html_and_javascript_links_in_an_answer_stay_inert(tab: Tab) -> None:
 
 
 # --- Calm under load and failure ------------------------------------------------------------------
+
 
 def test_a_question_typed_while_the_assistant_starts_is_sent_once_ready(tab: Tab) -> None:
     tab.open_forum()
@@ -497,7 +535,8 @@ def test_a_slow_answer_disables_send_and_double_clicks_send_once(tab: Tab) -> No
     held[0].continue_()
     tab.page.unroute("**/api/message")
     expect(tab.page.locator(".fa-msg-bot", has_text=text_of(ANSWER))).to_have_count(
-        2, timeout=ANSWER_TIMEOUT_MS)
+        2, timeout=ANSWER_TIMEOUT_MS
+    )
     expect(send).to_have_attribute("aria-disabled", "false")
     # A quick reply double-clicked is sent once.
     replies = tab.page.get_by_role("group", name=re.compile("repl", re.I)).get_by_role("button")
@@ -519,16 +558,19 @@ def test_enter_with_an_empty_box_sends_nothing(tab: Tab) -> None:
     assert tab.user_texts() == []
 
 
-@pytest.mark.parametrize("status, line", [(503, "utter_edge_unavailable"),
-                                          (429, "utter_edge_rate_limited")])
+@pytest.mark.parametrize(
+    "status, line", [(503, "utter_edge_unavailable"), (429, "utter_edge_rate_limited")]
+)
 def test_the_servers_kind_line_is_shown(tab: Tab, status: int, line: str) -> None:
     """What the edge sends when Rasa is down or the parent is too fast."""
     tab.open_forum()
     tab.open_widget()
     wait_text(tab.log, text_of("utter_welcome"))
     body = json.dumps({"messages": [render(line)]})
-    tab.page.route("**/api/message", lambda route: route.fulfill(
-        status=status, content_type="application/json", body=body))
+    tab.page.route(
+        "**/api/message",
+        lambda route: route.fulfill(status=status, content_type="application/json", body=body),
+    )
     tab.ask("hello")
     wait_text(tab.log, text_of(line))
     send = tab.dialog.get_by_role("button", name=re.compile("send", re.I))
@@ -544,8 +586,10 @@ def test_a_question_typed_while_the_assistant_is_down_gets_one_kind_line(tab: Ta
     held: List[Any] = []
     tab.open_forum()
     tab.page.route("**/api/session", lambda route: held.append(route))
-    tab.page.route("**/api/message", lambda route: route.fulfill(
-        status=503, content_type="application/json", body=body))
+    tab.page.route(
+        "**/api/message",
+        lambda route: route.fulfill(status=503, content_type="application/json", body=body),
+    )
     tab.launcher.click()
     assert tab.pump_until(lambda: bool(held))
     tab.textbox.fill(QUESTION)
@@ -555,7 +599,8 @@ def test_a_question_typed_while_the_assistant_is_down_gets_one_kind_line(tab: Ta
     assert tab.bot_texts() == [line]
     assert len(tab.api_posts("/api/message")) == 1
     expect(tab.dialog.get_by_role("button", name=re.compile("send", re.I))).to_have_attribute(
-        "aria-disabled", "false")
+        "aria-disabled", "false"
+    )
 
 
 def test_a_network_failure_gets_a_kind_line(tab: Tab) -> None:
@@ -568,21 +613,23 @@ def test_a_network_failure_gets_a_kind_line(tab: Tab) -> None:
     expect(tab.page.locator(".fa-msg-bot")).to_have_count(2)
     assert tab.bot_texts()[-1].strip()
     expect(tab.dialog.get_by_role("button", name=re.compile("send", re.I))).to_have_attribute(
-        "aria-disabled", "false")
+        "aria-disabled", "false"
+    )
 
 
 def test_a_too_long_message_gets_the_kind_line_and_its_text_back(tab: Tab) -> None:
     tab.open_forum()
     tab.open_widget()
     wait_text(tab.log, text_of("utter_welcome"))
-    long_text = "word " * (settings.load()["edge"]["max_message_chars"] // 5 + 1)
+    long_text = "word " * (settings.load().edge.max_message_chars // 5 + 1)
     reply = tab.ask(long_text)
     assert reply["messages"] == [render("utter_edge_too_long")]
     wait_text(tab.log, text_of("utter_edge_too_long"))
     expect(tab.textbox).to_have_value(long_text.strip())
 
 
-# --- The network and embedding -------------------------------------------------------------------
+# --- The network and embedding --------------------------------------------------------------------
+
 
 def test_no_request_leaves_the_machine(tab: Tab) -> None:
     converse(tab)
@@ -604,7 +651,8 @@ def _embed(forum, edge_url: str, attributes: str) -> str:
     forum.pages[path] = (
         "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Topic</title></head>"
         f"<body><h1>A forum topic</h1><script src='{edge_url}/widget.js' {attributes} defer>"
-        "</script></body></html>")
+        "</script></body></html>"
+    )
     return forum.origin + path
 
 
@@ -619,8 +667,13 @@ def test_embedded_cross_origin_with_data_attributes(tab: Tab, forum_embed, stack
     leave = "https://example.org/leave"
     tab.exit_urls.add(leave)
 
-    tab.page.goto(_embed(forum, edge_url, "data-title='Ask the forum helper' "
-                         f"data-colour='#4c2c92' data-exit-url='{leave}'"))
+    tab.page.goto(
+        _embed(
+            forum,
+            edge_url,
+            f"data-title='Ask the forum helper' data-colour='#4c2c92' data-exit-url='{leave}'",
+        )
+    )
     tab.launcher.wait_for()
     position = tab.launcher.evaluate("el => getComputedStyle(el).position")
     assert position == "fixed", "widget.css was not loaded from beside the script"
@@ -639,8 +692,13 @@ def test_embedded_cross_origin_with_data_attributes(tab: Tab, forum_embed, stack
     assert wait_for_events(stack, session, lambda n: n == 0) == 0, "server copy not deleted"
 
     # Unsafe values fall back: a colour white text cannot be read on, a javascript: exit.
-    tab.page.goto(_embed(forum, edge_url, "data-colour='#ffff00' "
-                         "data-exit-url='javascript:alert(1)' data-title=''"))
+    tab.page.goto(
+        _embed(
+            forum,
+            edge_url,
+            "data-colour='#ffff00' data-exit-url='javascript:alert(1)' data-title=''",
+        )
+    )
     tab.launcher.wait_for()
     assert _launcher_colour(tab) == default_colour
     for _ in range(3):

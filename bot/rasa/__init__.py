@@ -1,0 +1,22 @@
+"""The project's Rasa plug-ins, and the process set-up every one of them triggers.
+
+Rasa imports a plug-in by the dotted path that endpoints.yml (or
+endpoints.production.yml) names: the settings NLG (`bot.rasa.nlg`), the redacting SQL
+tracker store (`bot.rasa.tracker_store`) and the atomic Redis lock store
+(`bot.rasa.lock_store`). Python runs this file before any module of the package, so
+whichever of them an endpoints file names, the Rasa process
+
+* redacts every log record before any handler sees it (bot/logging_policy.py), and
+* validates action server replies with one cached validator (bot/rasa/patches.py).
+
+Swapping one plug-in for Rasa's own therefore keeps both, as long as the endpoints file
+names one plug-in of this package (tests/unit/test_rasa_setup.py checks both project
+endpoints files, and that importing any plug-in alone installs both). The NLU components
+(bot/nlu) do not import this package: a change here must not retrain the model.
+"""
+
+from bot import logging_policy
+from bot.rasa import patches
+
+logging_policy.install()
+patches.apply()

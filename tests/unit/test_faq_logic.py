@@ -1,0 +1,128 @@
+"""The FAQ guard's verdicts and the clarification plan, without Rasa."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bot import faq
+from bot.content.responses import load_domain_responses
+from bot.nlu.faq_guard import judge
+
+RESPONSES = load_domain_responses()
+KNOWN = faq.faq_keys(RESPONSES)
+
+
+def _parse(intent, confidence, ranking):
+    """Parse data shaped like Rasa's: intent plus the response selector's ranking."""
+    return {
+        "intent": {"name": intent, "confidence": confidence},
+        "intent_ranking": [{"name": intent, "confidence": confidence}],
+        "response_selector": {
+            "all_retrieval_intents": list(faq.RETRIEVAL_INTENTS),
+            "default": {
+                "ranking": [{"intent_response_key": k, "confidence": c} for k, c in ranking]
+            },
+        },
+    }
+
+
+def test_every_faq_answer_has_a_title_for_clarification_buttons():
+    assert len(KNOWN) >= 28
+    for key in KNOWN:
+        variations = RESPONSES[f"utter_{key}"]
+        assert all((v.get("metadata") or {}).get("title") for v in variations), key
+
+
+def test_confident_answer_passes_the_guard():
+    parse = _parse(
+        "safety_plan", 0.98, [("safety_plan/legal_status", 0.9), ("safety_plan/change", 0.05)]
+    )
+    assert judge(parse, response_threshold=0.5, response_margin=0.1) is None
+
+
+@pytest.mark.parametrize(
+    "ranking, reason",
+    [
+        ([("safety_plan/legal_status", 0.30), ("safety_plan/change", 0.10)], "low_confidence"),
+        ([("safety_plan/legal_status", 0.52), ("safety_plan/change", 0.46)], "close_answers"),
+        ([("fgc/request", 0.90), ("safety_plan/change", 0.05)], "topic_mismatch"),
+    ],
+)
+def test_uncertain_answers_are_caught(ranking, reason):
+    """An intent at 0.99 can carry an answer at 0.30: the guard must not let it through."""
+    verdict = judge(_parse("safety_plan", 0.99, ranking), 0.5, 0.1)
+    assert verdict is not None and verdict["reason"] == reason
+    assert verdict["candidates"] == [ranking[0][0], ranking[1][0]]
+
+
+def test_non_faq_intents_are_not_judged():
+    assert judge(_parse("greet", 0.4, [("about/bot", 0.2), ("about/scope", 0.1)]), 0.5, 0.1) is None
+
+
+def test_guard_candidates_become_two_options():
+    parse = {"faq_guard": {"candidates": ["safety_plan/legal_status", "safety_plan/change"]}}
+    plan = faq.plan_clarification(parse, misunderstood_before=False, known=KNOWN)
+    assert plan.mode == "options"
+    assert plan.options == ["safety_plan/legal_status", "safety_plan/change"]
+
+
+def test_a_second_misunderstanding_goes_to_a_person():
+    parse = {"faq_guard": {"candidates": ["safety_plan/legal_status", "safety_plan/change"]}}
+    assert faq.plan_clarification(parse, misunderstood_before=True, known=KNOWN).mode == "handoff"
+
+
+def test_fallback_far_from_any_faq_asks_to_rephrase():
+    parse = _parse("nlu_fallback", 0.5, [("fgc/request", 0.2), ("fgc/what_is", 0.1)])
+    parse["intent_ranking"] = [
+        {"name": "nlu_fallback", "confidence": 0.5},
+        {"name": "out_of_scope", "confidence": 0.4},
+        {"name": "fgc", "confidence": 0.3},
+    ]
+    assert faq.plan_clarification(parse, False, KNOWN).mode == "rephrase"
+
+
+def test_fallback_near_a_faq_topic_offers_its_closest_answers():
+    parse = _parse("nlu_fallback", 0.5, [("fgc/request", 0.4), ("fgc/what_is", 0.3)])
+    parse["intent_ranking"] = [
+        {"name": "nlu_fallback", "confidence": 0.5},
+        {"name": "fgc", "confidence": 0.45},
+        {"name": "safety_plan", "confidence": 0.40},
+    ]
+    plan = faq.plan_clarification(parse, False, KNOWN)
+    assert plan == faq.Clarification("options", ["fgc/request", "fgc/what_is"])
+
+
+def test_choice_payload_round_trips_through_rasa_command_syntax():
+    payload = faq.choice_payload("fgc/request")
+    assert payload.startswith("/choose_faq{")
+    assert json.loads(payload[len("/choose_faq") :]) == {"faq": "fgc/request"}
+
+
+def test_resolve_choice_by_button_or_by_position():
+    offered = [faq.choice_payload("fgc/request"), faq.choice_payload("fgc/what_is")]
+    assert faq.resolve_choice("safety_plan/change", None, [], KNOWN) == "safety_plan/change"
+    assert faq.resolve_choice(None, "the first one", offered, KNOWN) == "fgc/request"
+    assert faq.resolve_choice(None, "second option please", offered, KNOWN) == "fgc/what_is"
+    assert faq.resolve_choice("made/up", "hmm", offered, KNOWN) is None
+    assert faq.resolve_choice(None, "the first one", [None, None], KNOWN) is None
+
+
+def test_misunderstanding_is_read_from_the_previous_bot_turn():
+    events = [
+        {"event": "user", "text": "blah"},
+        {"event": "action", "name": "action_clarify"},
+        {"event": "slot", "name": "clarify_mode", "value": "rephrase"},
+        {"event": "action", "name": "utter_ask_rephrase"},
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": "blah again"},
+    ]
+    assert faq.misunderstood_previous_turn(events) is True
+    answered = events[:3] + [
+        {"event": "action", "name": "utter_safety_plan"},
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": "x"},
+    ]
+    assert faq.misunderstood_previous_turn(answered) is False
+    assert faq.misunderstood_previous_turn([{"event": "user", "text": "first"}]) is False

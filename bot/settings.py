@@ -71,4 +71,5 @@ def placeholders(settings: Dict[str, Any] | None = None) -> Dict[str, str]:
         "max_message_chars": f"{s['edge']['max_message_chars']:,}",
     }
     values.update({key: str(value) for key, value in crisis.items()})
+    values.update({key: str(value) for key, value in s["timescales"].items()})
     return values

@@ -14,7 +14,18 @@ from typing import Tuple
 FALLBACK = "nlu_fallback"
 # The retrieval (FAQ) intents: `<topic>/<answer>` in the training data, answered by the
 # response selector with `utter_<topic>/<answer>`.
-RETRIEVAL_INTENTS: Tuple[str, ...] = ("assessment", "safety_plan", "fgc", "service", "about")
+RETRIEVAL_INTENTS: Tuple[str, ...] = (
+    "assessment",
+    "safety_plan",
+    "fgc",
+    "service",
+    "about",
+    "process",
+    "police",
+    "records",
+    "complaints",
+    "supervision",
+)
 # The crisis intents, one per emergency route (bot/nlu/safeguarding_patterns.yml).
 CRISIS_INTENTS: Tuple[str, ...] = (
     "crisis_immediate_danger",

@@ -92,6 +92,9 @@ class Settings:
     forum: Forum
     handoff: Handoff
     crisis: Mapping[str, str]  # name -> number, every one a {placeholder} of its own
+    timescales: Mapping[
+        str, str
+    ]  # name -> time limit in words ("15 working days"), each a {placeholder}
     privacy: Privacy
     edge: Edge
 
@@ -248,19 +251,14 @@ def parse(data: Mapping[str, Any]) -> Settings:
         if section is not None:
             section.done()
 
-    crisis_section = root.section("crisis")
-    crisis = MappingProxyType(
-        {
-            str(key): str(crisis_section.get(str(key), (str, int)))
-            for key in list(crisis_section.data)
-        }
-    )
-    crisis_section.done()
+    crisis = _named_values(root, "crisis")
+    timescales = _named_values(root, "timescales")
     settings = Settings(
         organisation=organisation,
         adviceline=adviceline,
         webchat=webchat,
         crisis=crisis,
+        timescales=timescales,
         forum=_plain(root, "forum", Forum),
         handoff=_plain(root, "handoff", Handoff),
         privacy=_plain(root, "privacy", Privacy),
@@ -268,6 +266,16 @@ def parse(data: Mapping[str, Any]) -> Settings:
     )
     root.done()
     return settings
+
+
+def _named_values(root: "_Section", name: str) -> Mapping[str, str]:
+    """A section of name -> value pairs, each of which becomes a {placeholder} of its own."""
+    section = root.section(name)
+    values = MappingProxyType(
+        {str(key): str(section.get(str(key), (str, int))) for key in list(section.data)}
+    )
+    section.done()
+    return values
 
 
 # --- In words ------------------------------------------------------------------------------
@@ -287,4 +295,5 @@ def placeholders(settings: Optional[Settings] = None) -> Dict[str, str]:
         "max_message_chars": f"{s.edge.max_message_chars:,}",
     }
     values.update(s.crisis)
+    values.update(s.timescales)
     return values

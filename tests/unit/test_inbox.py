@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Iterator
 
@@ -41,6 +42,8 @@ def store(db_url) -> HandoffStore:
 @pytest.fixture
 def inbox_app(fake_rasa, db_url, monkeypatch) -> Iterator[BackgroundApp]:
     monkeypatch.setenv("ADVISER_SECRET", SECRET)
+    # Plain-http cookies on 127.0.0.1 (the test client keeps Secure cookies to https).
+    monkeypatch.setenv("EDGE_LOCAL_DEV", "1")
     with BackgroundApp(_app(fake_rasa)) as running:
         yield running
 
@@ -105,23 +108,44 @@ def test_too_many_sign_in_attempts_are_slowed_down(inbox_app):
     assert statuses[:-1] == [403] * inbox.SIGNIN_ATTEMPTS_PER_MINUTE and statuses[-1] == 429
 
 
-def test_requests_are_listed_newest_first_with_status(inbox_app, store):
+ROW = re.compile(
+    r"<tr>\s*<td><a href=\"/adviser/requests/(\w+)\">.*?</td>\s*<td>.*?</td>\s*<td>(\w+)</td>",
+    re.S,
+)
+
+
+def test_waiting_requests_are_listed_oldest_first_then_handled(inbox_app, store):
     made = [store.add(f"Question number {n}", f"Parent: Question number {n}") for n in range(3)]
     store.mark_handled(made[0].reference)
     page = _signed_in(inbox_app).get(f"{inbox_app.url}/adviser", timeout=10).text
-    positions = [page.index(r.reference) for r in reversed(made)]
-    assert positions == sorted(positions)
-    rows = re.findall(
-        r"<tr>\s*<td><a href=\"/adviser/requests/(\w+)\">.*?</td>\s*<td>.*?</td>"
-        r"\s*<td>(\w+)</td>",
-        page,
-        re.S,
-    )
-    assert rows == [
-        (made[2].reference, "new"),
+    assert ROW.findall(page) == [
         (made[1].reference, "new"),
+        (made[2].reference, "new"),
         (made[0].reference, "handled"),
     ]
+    assert "1 to 3 of 3 requests; 2 waiting in all" in page
+
+
+def test_the_inbox_pages_through_every_request_with_a_total(inbox_app, store, monkeypatch):
+    size = 3
+    monkeypatch.setattr(inbox, "PAGE_SIZE", size)
+    made = [store.add(f"Question number {n}", f"Parent: Question number {n}") for n in range(8)]
+    browser = _signed_in(inbox_app)
+    seen, url = [], f"{inbox_app.url}/adviser"
+    while True:
+        page = browser.get(url, timeout=10).text
+        seen += [reference for reference, _status in ROW.findall(page)]
+        assert "of 8 requests; 8 waiting in all" in page
+        following = re.search(r'<a href="([^"]+)" rel="next">', page)
+        if following is None:
+            break
+        url = inbox_app.url + following.group(1).replace("&amp;", "&")
+    assert seen == [r.reference for r in made]  # all of them, the oldest first
+    assert "Page 3 of 3." in page and "7 to 8 of 8" in page
+    store.mark_handled(made[0].reference)
+    handled = browser.get(f"{inbox_app.url}/adviser?status=handled&page=9", timeout=10).text
+    assert ROW.findall(handled) == [(made[0].reference, "handled")]
+    assert "1 to 1 of 1 request (handled)" in handled
 
 
 def test_a_transcript_with_html_is_escaped(inbox_app, store):
@@ -174,41 +198,135 @@ def test_unknown_references_and_signed_out_visitors(inbox_app, store):
     assert "Question" not in browser.get(f"{inbox_app.url}/adviser", timeout=10).text
 
 
-def test_cookies_and_headers(inbox_app):
-    form = requests.get(f"{inbox_app.url}/adviser", timeout=10)
-    csp = form.headers["Content-Security-Policy"]
-    assert "unsafe-inline" not in csp and "default-src 'none'" in csp
-    assert form.headers["Cache-Control"] == "no-store"
-    reply = requests.post(
-        f"{inbox_app.url}/adviser/sign-in",
+def _sign_in_reply(url: str, headers=None) -> requests.Response:
+    form = requests.get(f"{url}/adviser", timeout=10, headers=headers)
+    signin = next(
+        c
+        for c in form.raw.headers.getlist("Set-Cookie")
+        if c.startswith((inbox.SIGNIN_COOKIE, inbox.DEV_SIGNIN_COOKIE))
+    )
+    name, value = signin.split(";")[0].split("=", 1)
+    return requests.post(
+        f"{url}/adviser/sign-in",
         allow_redirects=False,
         data={"csrf": _csrf(form.text), "secret": SECRET},
-        cookies=form.cookies,
+        headers={**(headers or {}), "Cookie": f"{name}={value}"},
         timeout=10,
-        headers={"X-Forwarded-Proto": "https"},
     )
-    assert reply.status_code == 303
-    cookie = next(
+
+
+def _session_cookie(reply: requests.Response) -> str:
+    return next(
         c
         for c in reply.raw.headers.getlist("Set-Cookie")
-        if c.startswith(inbox.SESSION_COOKIE + "=")
+        if c.startswith((inbox.SESSION_COOKIE + "=", inbox.DEV_SESSION_COOKIE + "="))
     )
-    for attribute in (
-        "HttpOnly",
-        "SameSite=Strict",
-        "Path=/adviser",
-        "Secure",
-        f"Max-Age={inbox.SESSION_IDLE_SECONDS}",
+
+
+def test_cookies_and_headers(fake_rasa, db_url, monkeypatch):
+    """Outside local development the cookie is __Host- and Secure over any scheme."""
+    monkeypatch.setenv("ADVISER_SECRET", SECRET)
+    monkeypatch.delenv("EDGE_LOCAL_DEV", raising=False)
+    with BackgroundApp(_app(fake_rasa)) as app:
+        form = requests.get(f"{app.url}/adviser", timeout=10)
+        csp = form.headers["Content-Security-Policy"]
+        assert "unsafe-inline" not in csp and "default-src 'none'" in csp
+        assert form.headers["Cache-Control"] == "no-store"
+        assert form.headers["Set-Cookie"].startswith(inbox.SIGNIN_COOKIE + "=")
+        reply = _sign_in_reply(app.url)  # plain http, no X-Forwarded-Proto
+        assert reply.status_code == 303
+        cookie = _session_cookie(reply)
+        assert cookie.startswith("__Host-adviser_session=")
+        for attribute in ("HttpOnly", "SameSite=Strict", "Path=/;", "Secure"):
+            assert attribute in cookie + ";", attribute
+        assert "Domain" not in cookie
+
+
+def test_plain_cookies_only_in_local_development_on_loopback(inbox_app):
+    cookie = _session_cookie(_sign_in_reply(inbox_app.url))
+    assert cookie.startswith("adviser_session=") and "Secure" not in cookie
+    # The flag is set, but the browser reached the edge under a public name: Secure again.
+    public = _session_cookie(_sign_in_reply(inbox_app.url, {"Host": "forum.example.org"}))
+    assert public.startswith("__Host-adviser_session=") and "Secure" in public
+
+
+def test_sign_out_revokes_every_copy_of_the_session(inbox_app, store):
+    store.add("Private question", "Parent: Private question")
+    browser = _signed_in(inbox_app)
+    copied = dict(browser.cookies)
+    assert "Private question" in requests.get(f"{inbox_app.url}/adviser", cookies=copied).text
+    page = browser.get(f"{inbox_app.url}/adviser", timeout=10).text
+    out = browser.post(f"{inbox_app.url}/adviser/sign-out", data={"csrf": _csrf(page)})
+    assert out.status_code == 200
+    again = requests.get(f"{inbox_app.url}/adviser", cookies=copied, timeout=10).text
+    assert "Private question" not in again and 'type="password"' in again
+
+
+def test_server_sessions_expire_idle_and_in_all(tmp_path):
+    clock = [datetime(2025, 6, 2, 9, 0, tzinfo=timezone.utc)]
+    made = HandoffStore(f"sqlite:///{tmp_path / 'h.db'}", clock=lambda: clock[0])
+    idle, longest = timedelta(minutes=30), timedelta(hours=8)
+    token, session = made.open_session("adviser")
+    assert token not in str(made.engine.connect().execute(made.sessions.select()).all())
+    for _ in range(20):  # used every 29 minutes: alive until 8 hours have passed
+        clock[0] += timedelta(minutes=29)
+        alive = made.use_session(token, idle, longest)
+        if clock[0] - session.created_at >= longest:
+            assert alive is None
+            break
+        assert alive is not None and alive.csrf == session.csrf
+    token, _ = made.open_session("adviser")
+    clock[0] += timedelta(minutes=30)
+    assert made.use_session(token, idle, longest) is None
+    assert made.use_session("not a token", idle, longest) is None
+
+
+@pytest.mark.parametrize("where", ["cookie", "csrf", "signin-cookie"])
+def test_non_ascii_tokens_get_400_not_500(inbox_app, where):
+    browser = _signed_in(inbox_app)
+    page = browser.get(f"{inbox_app.url}/adviser", timeout=10).text
+    name = inbox.DEV_SESSION_COOKIE if where == "cookie" else inbox.DEV_SIGNIN_COOKIE
+    data = {"csrf": "t\u00f6ken\u2028" if where == "csrf" else _csrf(page)}
+    # A quoted cookie value with octal escapes decodes to non-ASCII text.
+    headers = {} if where == "csrf" else {"Cookie": f'{name}="x.caf\\303\\251"'}
+    for method, path in (
+        ("get", "/adviser"),
+        ("post", "/adviser/sign-out"),
+        ("post", "/adviser/sign-in"),
     ):
-        assert attribute in cookie, attribute
-    plain = requests.post(
-        f"{inbox_app.url}/adviser/sign-in",
-        allow_redirects=False,
-        data={"csrf": _csrf(form.text), "secret": SECRET},
-        cookies=form.cookies,
-        timeout=10,
+        if method == "get" and where == "csrf":
+            continue
+        call = getattr(browser if where == "csrf" else requests, method)
+        reply = call(f"{inbox_app.url}{path}", data=data, headers=headers, timeout=10)
+        assert reply.status_code == 400, (method, path, reply.status_code)
+        assert "not valid" in reply.text
+
+
+def test_the_access_log_records_who_opened_which_request(inbox_app, store):
+    first, second = store.add("One", "Parent: One"), store.add("Two", "Parent: Two")
+    browser = _signed_in(inbox_app)
+    label = re.search(r"session (\w+)\)", browser.get(f"{inbox_app.url}/adviser").text).group(1)
+    page = browser.get(f"{inbox_app.url}/adviser/requests/{first.reference}", timeout=10).text
+    browser.post(
+        f"{inbox_app.url}/adviser/requests/{first.reference}/handled", data={"csrf": _csrf(page)}
     )
-    assert "Secure" not in plain.headers["Set-Cookie"]
+    assert [(a.reference, a.session, a.role, a.action) for a in store.access_log()] == [
+        (first.reference, label, "adviser", "viewed"),  # the page after the redirect
+        (first.reference, label, "adviser", "handled"),
+        (first.reference, label, "adviser", "viewed"),
+    ]
+    log = browser.get(f"{inbox_app.url}/adviser/access", timeout=10)
+    assert log.status_code == 200 and log.text.count(first.reference) >= 3
+    assert second.reference not in log.text and "One" not in log.text
+    assert (
+        requests.get(
+            f"{inbox_app.url}/adviser/access", allow_redirects=False, timeout=10
+        ).status_code
+        == 303
+    )
+    # Purged with the request.
+    assert store.purge_handled(timedelta(0), now=datetime.now(timezone.utc) + timedelta(1)) == 1
+    assert store.access_log() == []
 
 
 def test_sessions_expire_and_cannot_be_forged():
@@ -224,13 +342,18 @@ def test_sessions_expire_and_cannot_be_forged():
     assert signer.loads(token, "session") is None
 
 
-def test_a_cookie_signed_with_another_secret_is_not_a_session(inbox_app, store):
+def test_a_made_up_or_signed_cookie_is_not_a_session(inbox_app, store):
     store.add("Private question", "Parent: Private question")
-    forged = inbox.Signer("another secret, long enough").dumps(
+    forged = inbox.Signer(SECRET).dumps(
         {"kind": "session", "csrf": "x", "iat": time.time(), "exp": time.time() + 600}
     )
+    for value in (forged, "made-up-token"):
+        page = requests.get(
+            f"{inbox_app.url}/adviser", timeout=10, cookies={inbox.DEV_SESSION_COOKIE: value}
+        )
+        assert "Private question" not in page.text and 'type="password"' in page.text
     page = requests.get(
-        f"{inbox_app.url}/adviser", timeout=10, cookies={inbox.SESSION_COOKIE: forged}
+        f"{inbox_app.url}/adviser", timeout=10, cookies={inbox.DEV_SESSION_COOKIE: forged}
     )
     assert "Private question" not in page.text and 'type="password"' in page.text
 

@@ -419,3 +419,125 @@ def test_crisis_answers_are_counted_only_while_the_inbox_is_on(fake_rasa, db_url
         for c in HandoffStore(db_url).crisis_counts(since=__import__("datetime").date.min)
     ] == [("suicidal", 1)]
     assert counted == [], "the edge with the inbox off never opened the handoff store"
+
+
+# --- labels, numbers ---------------------------------------------------------------------------
+def test_a_left_question_is_labelled_in_two_clicks_with_csrf(inbox_app, store):
+    request = store.add("is the plan binding on us", "Parent: is the plan binding on us", True)
+    browser = _signed_in(inbox_app)
+    listing = browser.get(f"{inbox_app.url}/adviser", timeout=10).text
+    # Click one: the request in the list.
+    link = re.search(rf'href="(/adviser/requests/{request.reference})"', listing).group(1)
+    page = browser.get(inbox_app.url + link, timeout=10).text
+    form = re.search(r'<form method="post" action="([^"]+/label)">(.*?)</form>', page, re.S)
+    assert form, "no label form on a request the parent agreed to"
+    chosen = re.search(r'<option value="([^"]+)"', form.group(2)).group(1)
+    url = inbox_app.url + form.group(1)
+    # Without the token, with a forged one, or without the cookie: nothing is labelled.
+    for data, client in (
+        ({"kind": "faq", "faq": chosen}, browser),
+        ({"kind": "faq", "faq": chosen, "csrf": "forged"}, browser),
+        ({"kind": "faq", "faq": chosen, "csrf": _csrf(page)}, requests),
+    ):
+        assert client.post(url, data=data, timeout=10).status_code == 403
+    assert store.label(request.reference) is None
+    # Click two: the FAQ chosen and the form sent.
+    done = browser.post(url, data={"kind": "faq", "faq": chosen, "csrf": _csrf(page)})
+    assert done.status_code == 200 and done.url.endswith(link)
+    label = store.label(request.reference)
+    assert (label.kind, label.faq, label.labelled_by) == ("faq", chosen, "adviser")
+    assert "An FAQ should have answered this" in done.text
+    assert ", labelled" in browser.get(f"{inbox_app.url}/adviser", timeout=10).text
+    refused = browser.post(url, data={"kind": "faq", "faq": "made/up", "csrf": _csrf(page)})
+    assert refused.status_code == 400 and store.label(request.reference).faq == chosen
+
+
+def test_without_consent_there_is_no_label_form_and_a_label_is_refused(inbox_app, store):
+    request = store.add("a private question", "Parent: a private question")
+    browser = _signed_in(inbox_app)
+    page = browser.get(f"{inbox_app.url}/adviser/requests/{request.reference}").text
+    assert "/label" not in page and "did not agree" in page
+    refused = browser.post(
+        f"{inbox_app.url}/adviser/requests/{request.reference}/label",
+        data={"kind": "not_for_assistant", "csrf": _csrf(page)},
+        timeout=10,
+    )
+    assert refused.status_code == 403 and store.label(request.reference) is None
+
+
+def _seed_week(store: HandoffStore, day) -> None:
+    for metric, key, times in (
+        ("conversations", "", 9),
+        ("faq", "safety_plan/legal_status", 4),
+        ("faq", "fgc/what_is", 2),
+        ("clarification", "", 3),
+        ("handoff", "asked", 1),
+        ("handoff", "not_covered", 1),
+        ("left", "", 1),
+    ):
+        for _ in range(times):
+            store.count_week(metric, key, day)
+    for _ in range(2):
+        store.count_crisis("suicidal", day)
+
+
+def test_the_numbers_page_and_the_csv_agree_on_a_seeded_week(inbox_app, store, capsys):
+    from bot import report
+    from bot.__main__ import main
+
+    zone = settings.load().organisation.zone
+    today = datetime.now(zone).date()
+    _seed_week(store, today)
+    page = _signed_in(inbox_app).get(f"{inbox_app.url}/adviser/numbers?weeks=2", timeout=10)
+    assert page.status_code == 200
+    assert "unsafe-inline" not in page.headers["Content-Security-Policy"]
+    assert "<svg" in page.text and "<script" not in page.text
+    first_row = re.search(r"<tbody>\s*<tr>(.*?)</tr>", page.text, re.S).group(1)
+    monday = today - timedelta(days=today.weekday())
+    assert monday.strftime("%a %d %b %Y") in first_row  # the newest week first
+    shown = {
+        metric: re.sub(r"<br>.*", "", value, flags=re.S).strip()
+        for metric, value in re.findall(r'<td data-metric="(\w+)">(.*?)</td>', first_row, re.S)
+    }
+    assert main(["report", "--weeks", "2"]) == 0
+    rows = list(__import__("csv").reader(capsys.readouterr().out.splitlines()))
+    assert rows[0] == list(report.CSV_HEADER)
+    this_week = (today - timedelta(days=today.weekday())).isoformat()
+    from_csv = {m: v for w, m, k, v in rows[1:] if w == this_week and not k}
+    assert from_csv == {
+        "conversations": "9",
+        "faq_answers": "6",
+        "clarifications": "3",
+        "handoffs": "2",
+        "questions_left": "1",
+        "crisis_answers": "2",
+        "share_answered_percent": "75",
+    }
+    assert shown == {k: v + ("%" if k.startswith("share") else "") for k, v in from_csv.items()}
+    keyed = {(m, k): v for w, m, k, v in rows[1:] if w == this_week and k}
+    assert keyed[("faq", "safety_plan/legal_status")] == "4"
+    assert keyed[("handoff", "not_covered")] == "1" and keyed[("crisis", "suicidal")] == "2"
+    assert "not covered: 1" in page.text and "suicidal: 2" in page.text
+
+
+def test_the_edge_counts_conversations_and_marked_replies(inbox_app, fake_rasa, store):
+    fake_rasa.replies["is a safety plan binding"] = [
+        {"text": "It is not legally binding."},
+        {"custom": {"count": "faq", "key": "safety_plan/legal_status"}},
+    ]
+    session = requests.post(f"{inbox_app.url}/api/session", timeout=10).json()["session"]
+    reply = requests.post(
+        f"{inbox_app.url}/api/message",
+        json={"session": session, "text": "is a safety plan binding"},
+        timeout=10,
+    )
+    assert reply.json()["messages"] == [{"text": "It is not legally binding."}]
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        counts = {
+            (c.metric, c.key): c.count for c in store.week_counts(datetime(2000, 1, 3).date())
+        }
+        if len(counts) == 2:
+            break
+        time.sleep(0.1)
+    assert counts == {("conversations", ""): 1, ("faq", "safety_plan/legal_status"): 1}

@@ -29,10 +29,11 @@ import hmac
 import json
 import logging
 import os
+import re
 import secrets
 import time
 from datetime import datetime, timedelta
-from typing import Any, Callable, Dict, Mapping, Optional, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -41,7 +42,7 @@ from sanic.request import Request
 
 from bot import report
 from bot.content.responses import load_domain_responses
-from bot.edge.pages import JINJA
+from bot.edge.pages import JINJA, STATIC
 from bot.edge.ratelimit import RateLimiter
 from bot.faq import faq_keys, faq_title
 from bot.storage.handoff_store import (
@@ -80,10 +81,11 @@ SIGNIN_ATTEMPTS_PER_MINUTE = 10
 CRISIS_DAYS_SHOWN = 30
 EXCERPT_CHARS = 140
 ACCESS_SHOWN = 200
+STYLESHEET = STATIC / "inbox.css"
 WEEKS_SHOWN = 8
 MAX_WEEKS_SHOWN = 52
 HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; form-action 'self'; "
+    "Content-Security-Policy": "default-src 'none'; style-src 'self'; form-action 'self'; "
     "frame-ancestors 'none'; base-uri 'none'",
     "Cache-Control": "no-store",
     "X-Content-Type-Options": "nosniff",
@@ -178,6 +180,37 @@ def faq_choices() -> Tuple[Tuple[str, str], ...]:
     return tuple(
         sorted(((k, faq_title(responses, k)) for k in faq_keys(responses)), key=lambda c: c[1])
     )
+
+
+_LINE = re.compile(r"^(?:\[(\d\d:\d\d)\] )?(Parent chose|Parent|Assistant): (.*)$")
+
+
+def conversation(transcript: str) -> List[Dict[str, Any]]:
+    """The stored transcript as messages: who, when, the lines (a message may span lines)."""
+    messages: List[Dict[str, Any]] = []
+    for line in transcript.splitlines():
+        match = _LINE.match(line)
+        if match:
+            time_, speaker, text = match.groups()
+            side = {"Parent": "parent", "Parent chose": "parent", "Assistant": "assistant"}
+            messages.append(
+                {"speaker": speaker, "time": time_ or "", "side": side[speaker], "lines": [text]}
+            )
+        elif messages:
+            messages[-1]["lines"].append(line)
+        else:
+            messages.append({"speaker": "", "time": "", "side": "other", "lines": [line]})
+    return messages
+
+
+def age(moment: datetime, now: Optional[datetime] = None) -> str:
+    """'3 days', '5 hours', '12 minutes', 'under a minute'."""
+    seconds = ((now or datetime.now(moment.tzinfo)) - moment).total_seconds()
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            n = int(seconds // size)
+            return f"{n} {unit}{'s' if n != 1 else ''}"
+    return "under a minute"
 
 
 class LazyStore:
@@ -359,6 +392,10 @@ def _routes(
     def whoami(session: AdviserSession) -> Dict[str, Any]:
         return {"role": session.role, "session_label": session.label, "csrf": session.csrf}
 
+    @app.get("/adviser/inbox.css")
+    async def inbox_css(_request: Request) -> response.HTTPResponse:
+        return await response.file(STYLESHEET, mime_type="text/css; charset=utf-8")
+
     @app.get("/adviser")
     async def inbox_home(request: Request) -> response.HTTPResponse:
         session = await session_of(request)
@@ -385,6 +422,7 @@ def _routes(
             {
                 "reference": r.reference,
                 "created": local(r.created_at),
+                "age": age(r.created_at),
                 "status": r.status,
                 "labelled": r.reference in labels,
                 "has_contact": bool(r.contact),
@@ -405,6 +443,7 @@ def _routes(
             request,
             page(
                 "inbox_list.html",
+                section="requests",
                 requests=rows,
                 shown=shown,
                 total=total,
@@ -482,6 +521,7 @@ def _routes(
             request,
             page(
                 "inbox_numbers.html",
+                section="numbers",
                 weeks=[
                     {
                         "start": w.start.strftime("%a %d %b %Y"),
@@ -514,6 +554,7 @@ def _routes(
             request,
             page(
                 "inbox_access.html",
+                section="access",
                 entries=[
                     {
                         "at": local(e.at),
@@ -554,8 +595,11 @@ def _routes(
             request,
             page(
                 "inbox_request.html",
+                section="requests",
                 reference=found.reference,
                 created=local(found.created_at),
+                age=age(found.created_at),
+                conversation=conversation(found.transcript),
                 status=found.status,
                 handled=local(found.handled_at),
                 question=found.question,

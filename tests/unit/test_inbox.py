@@ -108,10 +108,7 @@ def test_too_many_sign_in_attempts_are_slowed_down(inbox_app):
     assert statuses[:-1] == [403] * inbox.SIGNIN_ATTEMPTS_PER_MINUTE and statuses[-1] == 429
 
 
-ROW = re.compile(
-    r"<tr>\s*<td><a href=\"/adviser/requests/(\w+)\">.*?</td>\s*<td>.*?</td>\s*<td>(\w+)</td>",
-    re.S,
-)
+ROW = re.compile(r'<li class="request [^"]*" data-reference="(\w+)" data-status="(\w+)">')
 
 
 def test_waiting_requests_are_listed_oldest_first_then_handled(inbox_app, store):
@@ -136,7 +133,7 @@ def test_the_inbox_pages_through_every_request_with_a_total(inbox_app, store, mo
         page = browser.get(url, timeout=10).text
         seen += [reference for reference, _status in ROW.findall(page)]
         assert "of 8 requests; 8 waiting in all" in page
-        following = re.search(r'<a href="([^"]+)" rel="next">', page)
+        following = re.search(r'<a [^>]*href="([^"]+)" rel="next">', page)
         if following is None:
             break
         url = inbox_app.url + following.group(1).replace("&amp;", "&")
@@ -447,7 +444,7 @@ def test_a_left_question_is_labelled_in_two_clicks_with_csrf(inbox_app, store):
     label = store.label(request.reference)
     assert (label.kind, label.faq, label.labelled_by) == ("faq", chosen, "adviser")
     assert "An FAQ should have answered this" in done.text
-    assert ", labelled" in browser.get(f"{inbox_app.url}/adviser", timeout=10).text
+    assert "chip-labelled" in browser.get(f"{inbox_app.url}/adviser", timeout=10).text
     refused = browser.post(url, data={"kind": "faq", "faq": "made/up", "csrf": _csrf(page)})
     assert refused.status_code == 400 and store.label(request.reference).faq == chosen
 
@@ -541,3 +538,36 @@ def test_the_edge_counts_conversations_and_marked_replies(inbox_app, fake_rasa, 
             break
         time.sleep(0.1)
     assert counts == {("conversations", ""): 1, ("faq", "safety_plan/legal_status"): 1}
+
+
+def test_the_transcript_reads_as_a_conversation():
+    messages = inbox.conversation(
+        "[09:30] Parent: first line\nsecond line\n[09:31] Assistant: an answer\n"
+        "[09:32] Parent chose: Yes, leave my question"
+    )
+    assert [(m["side"], m["time"], m["lines"]) for m in messages] == [
+        ("parent", "09:30", ["first line", "second line"]),
+        ("assistant", "09:31", ["an answer"]),
+        ("parent", "09:32", ["Yes, leave my question"]),
+    ]
+    now = datetime(2025, 6, 4, 12, 0, tzinfo=timezone.utc)
+    assert inbox.age(now - timedelta(days=2, hours=3), now) == "2 days"
+    assert inbox.age(now - timedelta(minutes=1), now) == "1 minute"
+
+
+def test_one_first_party_stylesheet_allowed_by_the_csp(inbox_app, store):
+    request = store.add("Question", "[09:30] Parent: Question\n[09:31] Assistant: Answer")
+    browser = _signed_in(inbox_app)
+    for path in ("/adviser", f"/adviser/requests/{request.reference}", "/adviser/numbers"):
+        page = browser.get(f"{inbox_app.url}{path}", timeout=10)
+        csp = page.headers["Content-Security-Policy"]
+        assert "style-src 'self'" in csp and "unsafe-inline" not in csp
+        assert re.findall(r'<link rel="stylesheet" href="([^"]+)">', page.text) == [
+            "/adviser/inbox.css"
+        ]
+    sheet = browser.get(f"{inbox_app.url}/adviser/inbox.css", timeout=10)
+    assert sheet.status_code == 200 and sheet.headers["Content-Type"].startswith("text/css")
+    assert "@import" not in sheet.text and "url(" not in sheet.text
+    page = browser.get(f"{inbox_app.url}/adviser/requests/{request.reference}").text
+    assert '<li class="from-parent"><span class="speaker">Parent, 09:30</span>Question' in page
+    assert '<li class="from-assistant">' in page

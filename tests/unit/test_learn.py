@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import uuid
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Iterator
 
 import pytest
@@ -176,3 +177,33 @@ def test_the_command_line_writes_both_files(store, tmp_path, capsys):
     assert (
         learn.run(argparse.Namespace(learn_command="gaps", out=str(tmp_path / "g.md")), store) == 0
     )
+
+
+def test_rasa_accepts_the_export_placed_in_data(tmp_path):
+    """`rasa data validate --fail-on-warnings` on the project's data plus the export."""
+    import shutil
+    import subprocess
+    import sys
+
+    from bot.paths import CONFIG, DOMAIN, TRAINING_DATA
+
+    store = HandoffStore(f"sqlite:///{tmp_path / 'handoff.db'}")
+    for question, faq in (
+        ("our social worker says the plan is binding, mail me at jo@example.com", FAQ),
+        ("what really goes on at one of those family meetings [phone](x) then", "fgc/what_is"),
+    ):
+        request = store.add(question, f"Parent: {question}", learn_consent=True)
+        store.set_label(request.reference, "faq", "adviser", faq=faq)
+    data = tmp_path / "data"
+    shutil.copytree(TRAINING_DATA, data)
+    assert learn.export_examples(store, data / "nlu" / "inbox-examples.yml", data=data) == 2
+    rasa = Path(sys.executable).parent / "rasa"
+    result = subprocess.run(
+        [str(rasa), "data", "validate", "--fail-on-warnings", "--domain", str(DOMAIN)]
+        + ["--data", str(data), "--config", str(CONFIG)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    store.engine.dispose()

@@ -63,3 +63,26 @@ def test_weeks_are_monday_to_sunday_with_empty_weeks_and_the_share(tmp_path):
         0 <= b.y <= drawn.baseline and b.y + b.height == pytest.approx(drawn.baseline)
         for b in drawn.bars
     )
+
+
+def test_the_nlg_adds_the_marker_and_keeps_a_responses_own_custom():
+    import asyncio
+
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from bot.paths import DOMAIN
+    from bot.rasa.nlg import SettingsNLG
+
+    domain = Domain.load(str(DOMAIN))
+    nlg = SettingsNLG(domain=domain)
+    tracker = DialogueStateTracker("t", domain.slots)
+    rephrase = asyncio.run(nlg.generate("utter_ask_rephrase", tracker, "rest"))
+    assert rephrase["custom"] == {"count": "clarification", "key": ""}
+    crisis = [
+        name for name, v in domain.responses.items() if (v[0].get("custom") or {}).get("crisis")
+    ]
+    own = asyncio.run(nlg.generate(crisis[0], tracker, "rest"))
+    assert set(own["custom"]) == {"crisis"}
+    welcome = asyncio.run(nlg.generate("utter_welcome", tracker, "rest"))
+    assert not welcome.get("custom")

@@ -203,6 +203,15 @@ def conversation(transcript: str) -> List[Dict[str, Any]]:
     return messages
 
 
+def first_line(question: str) -> str:
+    """The question's first line, cut to EXCERPT_CHARS ("..." when there is more)."""
+    lines = question.strip().splitlines() or [""]
+    line = lines[0]
+    if len(line) > EXCERPT_CHARS:
+        return line[: EXCERPT_CHARS - 1] + "\u2026"
+    return line + ("\u2026" if len(lines) > 1 else "")
+
+
 def age(moment: datetime, now: Optional[datetime] = None) -> str:
     """'3 days', '5 hours', '12 minutes', 'under a minute'."""
     seconds = ((now or datetime.now(moment.tzinfo)) - moment).total_seconds()
@@ -426,9 +435,7 @@ def _routes(
                 "status": r.status,
                 "labelled": r.reference in labels,
                 "has_contact": bool(r.contact),
-                "excerpt": r.question
-                if len(r.question) <= EXCERPT_CHARS
-                else r.question[: EXCERPT_CHARS - 1] + "\u2026",
+                "excerpt": first_line(r.question),
             }
             for r in requests_
         ]

@@ -553,6 +553,10 @@ def test_the_transcript_reads_as_a_conversation():
     now = datetime(2025, 6, 4, 12, 0, tzinfo=timezone.utc)
     assert inbox.age(now - timedelta(days=2, hours=3), now) == "2 days"
     assert inbox.age(now - timedelta(minutes=1), now) == "1 minute"
+    assert (
+        inbox.first_line("One\nTwo") == "One\u2026" and inbox.first_line("x" * 200)[-1] == "\u2026"
+    )
+    assert inbox.first_line("Only one line") == "Only one line"
 
 
 def test_one_first_party_stylesheet_allowed_by_the_csp(inbox_app, store):

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
+from bot import settings
 from bot.paths import CURRENT_MODEL, PROJECT_ROOT
 
 PORTS: Dict[str, int] = {
@@ -59,7 +60,7 @@ def rasa_command(env: Dict[str, str], model: str, port: Optional[int] = None) ->
         "--endpoints",
         env.get("RASA_ENDPOINTS", "endpoints.yml"),
         "--response-timeout",
-        "30",
+        str(settings.load().edge.rasa_response_timeout_seconds),
     ]
     if env.get("RASA_ENABLE_API", "").lower() in {"1", "true", "yes"}:
         token = env.get("RASA_AUTH_TOKEN", "")

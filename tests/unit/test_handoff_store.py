@@ -83,6 +83,19 @@ def test_the_contact_is_stored_as_given(store):
         store.set_contact(request.reference, "x" * 300)
 
 
+def test_a_contact_is_set_once_and_only_while_the_request_waits(store):
+    """Issue 13, item 10: whoever else holds the conversation's id (a script on the forum
+    page can read it) cannot replace the way to reply the parent gave."""
+    request = store.add("Can I get legal aid?", "Parent: Can I get legal aid?")
+    assert store.set_contact(request.reference, "jo.bloggs@example.com")
+    assert not store.set_contact(request.reference, "someone.else@example.com")
+    assert store.get(request.reference).contact == "jo.bloggs@example.com"
+    handled = store.add("Who can see my file?", "Parent: Who can see my file?")
+    assert store.mark_handled(handled.reference)
+    assert not store.set_contact(handled.reference, "someone.else@example.com")
+    assert store.get(handled.reference).contact is None
+
+
 def test_newest_first_and_lookup_by_reference(store):
     made = [store.add(f"Question {n}", f"Parent: Question {n}") for n in range(5)]
     listed = store.list_requests()

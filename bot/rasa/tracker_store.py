@@ -28,6 +28,8 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         secure_delete(self.engine)
+        # A database error must not quote the rows it could not write (the events' JSON).
+        self.engine.hide_parameters = True
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Store the events not yet stored, redacted (same bookkeeping as the parent)."""

@@ -339,13 +339,16 @@ class HandoffStore:
 
 def _engine(url: str) -> Engine:
     """An engine for the URL; a SQLite file gets its folder and a wait on locks (two
-    processes, the action server and the edge app, write to it)."""
+    processes, the action server and the edge app, write to it). Its errors never quote
+    the values of a statement (a question, a transcript), so a logged error keeps none."""
     parsed = sa.engine.make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        return secure_delete(sa.create_engine(url, connect_args={"timeout": 15}, future=True))
-    return sa.create_engine(url, pool_pre_ping=True, future=True)
+        return secure_delete(
+            sa.create_engine(url, connect_args={"timeout": 15}, hide_parameters=True, future=True)
+        )
+    return sa.create_engine(url, pool_pre_ping=True, hide_parameters=True, future=True)
 
 
 @functools.lru_cache(maxsize=4)

@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Iterator, List
 
 import pytest
+import sqlalchemy as sa
 
 from bot import settings
 from bot.redact import redact
@@ -217,3 +218,15 @@ def test_two_stores_on_one_file_see_each_other(tmp_path):
     made: List[str] = [writer.add(f"Q{n}", "t").reference for n in range(3)]
     assert [r.reference for r in reader.list_requests()] == made[::-1]
     assert reader.mark_handled(made[0]) and writer.get(made[0]).status == "handled"
+
+
+def test_a_database_error_quotes_no_question(tmp_path):
+    """An error from the store is logged by the action server: it must not carry the
+    question or transcript (SQLAlchemy quotes a failed statement's values by default)."""
+    store = HandoffStore(f"sqlite:///{tmp_path / 'broken.db'}")
+    store.requests.drop(store.engine)
+    words = "Ottilie Brackenbury's dad was cautioned"
+    with pytest.raises(sa.exc.OperationalError) as failure:
+        store.add(words, f"Parent: {words}")
+    assert "handoff_requests" in str(failure.value)
+    assert "Ottilie" not in str(failure.value)

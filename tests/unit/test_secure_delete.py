@@ -96,3 +96,20 @@ def test_the_tracker_store_and_the_conversation_deleter_overwrite_deleted_events
     assert deleter.delete_sender("parent-1") == 1
     deleter.dispose()
     assert words.encode() not in path.read_bytes()
+
+
+def test_a_tracker_store_error_quotes_no_event(tmp_path: Path) -> None:
+    """Rasa's REST channel logs the error when saving fails: it must not carry the row."""
+    tracker_store = RedactingSQLTrackerStore(
+        Domain.empty(), dialect="sqlite", db=str(tmp_path / "t.db")
+    )
+    with tracker_store.engine.begin() as connection:  # reading works, writing fails
+        connection.exec_driver_sql(
+            "CREATE TRIGGER refuse BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'full'); END"
+        )
+    words = _words()
+    tracker = DialogueStateTracker.from_events("parent-2", [UserUttered(words)])
+    with pytest.raises(sa.exc.StatementError) as failure:
+        asyncio.run(tracker_store.save(tracker))
+    assert "INSERT INTO events" in str(failure.value)
+    assert words.split()[1] not in str(failure.value)

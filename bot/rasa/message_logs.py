@@ -19,8 +19,9 @@ Installed by bot/rasa/__init__.py (so whichever of the project's plug-ins Rasa l
 * a log record factory does the same for every standard logging record (Rasa, Sanic,
   SQLAlchemy, anything else): its message and its traceback text.
 
-A registered message is removed whole, sentence by sentence, redacted or not, and in the
-escaped forms in which JSON and Python quote it (a database error quotes a JSON row).
+A registered message is removed whole, sentence by sentence, redacted or not, and however
+JSON and Python escaped its quotes, backslashes, line breaks and accented letters (a
+database error quotes a JSON row inside a Python tuple inside a JSON log line).
 """
 
 from __future__ import annotations
@@ -57,21 +58,28 @@ _SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+|\n+")
 _MARK = "_bot_message_scrubbing"
 
 
-def _forms(piece: str) -> List[str]:
-    """`piece` as written, and as JSON or Python would quote it (once or twice)."""
-    as_json = json.dumps(piece)[1:-1]
-    return [
-        piece,
-        as_json,
-        json.dumps(as_json)[1:-1],
-        json.dumps(piece, ensure_ascii=False)[1:-1],
-        repr(piece)[1:-1],
-        json.dumps(repr(piece)[1:-1])[1:-1],
-    ]
+def _char(c: str) -> str:
+    """A pattern for one character, however many times JSON or Python escaped it."""
+    if (c.isalnum() and c.isascii()) or c == " ":
+        return re.escape(c)
+    escaped = json.dumps(c)[1:-1]  # '"' -> '\\"', '\n' -> '\\n', 'é' -> '\\u00e9'
+    options = [re.escape(c)]
+    if escaped != c:
+        options.append(re.escape(escaped).replace(r"\\", r"\\+"))
+    return "(?:" + "|".join(r"\\*" + option for option in options) + ")"
+
+
+def _flexible(piece: str) -> str:
+    """A pattern for `piece` as written or quoted by JSON or Python, once or nested."""
+    body = "".join(_char(c) for c in piece)
+    # At a word start, or right after an escape (a quoted line break: "\\nCan ...").
+    before = r"(?:(?<!\w)|(?<=\\[nrt])|(?<=\\u[0-9a-fA-F]{4}))" if piece[0].isalnum() else ""
+    after = r"(?!\w)" if piece[-1].isalnum() else ""
+    return before + body + after
 
 
 def fragments(text: str) -> List[str]:
-    """Every piece of `text` a log line must not contain, in every quoted form."""
+    """The pieces of `text` a log line must not contain: the whole, and each sentence."""
     pieces = set()
     for version in {text, redact(text)}:
         version = version.strip()
@@ -81,22 +89,13 @@ def fragments(text: str) -> List[str]:
             sentence = sentence.strip()
             if len(sentence) >= MIN_FRAGMENT_CHARS:
                 pieces.add(sentence)
-    found = {form for piece in pieces for form in _forms(piece) if form}
-    return sorted(found, key=len, reverse=True)
+    return sorted(pieces, key=len, reverse=True)
 
 
 def _pattern(pieces: List[str]) -> Optional[Pattern[str]]:
     if not pieces:
         return None
-    alternatives = []
-    for piece in pieces:
-        # At a word start, or right after an escape (a quoted line break: "\\nCan ...").
-        before = (
-            r"(?:(?<!\w)|(?<=\\[nrt])|(?<=\\u[0-9a-fA-F]{4}))" if re.match(r"\w", piece) else ""
-        )
-        after = r"(?!\w)" if re.search(r"\w$", piece) else ""
-        alternatives.append(f"{before}{re.escape(piece)}{after}")
-    return re.compile("|".join(alternatives))
+    return re.compile("|".join(_flexible(piece) for piece in pieces))
 
 
 class MessageRegistry:

@@ -141,3 +141,22 @@ def test_without_a_project_plugin_rasa_installs_neither(tmp_path: Path) -> None:
     assert report["logged"] == "parent wrote jo@example.com"
     assert report["scrubbing"] == [False, False, False]
     assert not report["patched"]
+
+
+def test_rasa_gets_the_response_timeout_from_the_settings_and_the_edge_waits_less() -> None:
+    """Rasa applies --response-timeout only with its API on; Sanic reads the environment
+    (tests/live/test_message_logs_live.py sees the timeout happen)."""
+    from bot import settings
+    from bot.ops.runner import rasa_command, rasa_env
+
+    edge = settings.load().edge
+    assert rasa_env({})["SANIC_RESPONSE_TIMEOUT"] == str(edge.rasa_response_timeout_seconds)
+    command = rasa_command({}, model="m.tar.gz")
+    assert command[command.index("--response-timeout") + 1] == str(
+        edge.rasa_response_timeout_seconds
+    )
+    assert edge.rasa_client_timeout_seconds < edge.rasa_response_timeout_seconds
+    from bot.edge.app import create_app
+
+    app = create_app(settings.load(), name="edge_timeout_probe", env={})
+    assert app.ctx.edge.rasa.timeout.total == edge.rasa_client_timeout_seconds

@@ -19,21 +19,23 @@ Installed by bot/rasa/__init__.py (so whichever of the project's plug-ins Rasa l
 * a log record factory does the same for every standard logging record (Rasa, Sanic,
   SQLAlchemy, anything else): its message and its traceback text.
 
-A registered message is removed whole, sentence by sentence, redacted or not, and however
-JSON and Python escaped its quotes, backslashes, line breaks and accented letters (a
-database error quotes a JSON row inside a Python tuple inside a JSON log line).
+A registered message is kept as its runs of three consecutive words (of the message and
+of its redacted copy): wherever such runs appear in a record, the stretch they cover is
+replaced by "[message]", however JSON and Python escaped the quotes, backslashes and line
+breaks between the words (a database error quotes a JSON row inside a Python tuple inside
+a JSON log line). So no sentence of three words or more survives, and the check costs a
+dictionary look-up per word of the record.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import re
 import threading
 import traceback
 from collections import OrderedDict
-from typing import Any, Callable, Dict, List, MutableMapping, Optional, Pattern
+from typing import Any, Callable, Dict, List, MutableMapping, Optional, Set, Tuple
 
 from bot.redact import redact
 
@@ -42,9 +44,12 @@ MESSAGE = "[message]"
 # How many recent messages stay registered after the task that received them goes on
 # (an HTTP keep-alive connection handles many messages in one task).
 RECENT_MESSAGES = 64
-# Sentences shorter than this are not removed on their own ("ok", "yes"): they say nothing
-# about a family, and removing them would garble unrelated log text.
-MIN_FRAGMENT_CHARS = 8
+# A run of this many consecutive words of a registered message is removed wherever it
+# appears; a message of fewer words is removed when all its words appear together. A
+# one-word message ("ok", "yes") is not removed: it says nothing about a family, and
+# removing it would garble unrelated log text.
+RUN_WORDS = 3
+RUN_SIZES = range(2, RUN_WORDS + 1)
 # The keys Rasa 3.6 marks as user text in its structured logs (rasa/utils/log_utils.py).
 USER_TEXT_KEYS = frozenset(
     """
@@ -54,90 +59,107 @@ rasa_event rasa_events tracker_states current_states old_states successes curren
 next_entity states entity token_text user_message json_message
 """.split()
 )
-_SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+|\n+")
+# Words are compared in ASCII letters and digits only, so that an accented letter written
+# as itself or escaped ("\\u00eb") splits a word the same way on both sides.
+_WORD = re.compile(r"[A-Za-z0-9]+")
+# Escapes as JSON and Python write them, nested any number of times ('\\\\\\"', '\\n').
+_ESCAPE = re.compile(r"\\+(?:u[0-9a-fA-F]{4}|x[0-9a-fA-F]{2}|.)", re.DOTALL)
 _MARK = "_bot_message_scrubbing"
 
 
-def _char(c: str) -> str:
-    """A pattern for one character, however many times JSON or Python escaped it."""
-    if (c.isalnum() and c.isascii()) or c == " ":
-        return re.escape(c)
-    escaped = json.dumps(c)[1:-1]  # '"' -> '\\"', '\n' -> '\\n', 'é' -> '\\u00e9'
-    options = [re.escape(c)]
-    if escaped != c:
-        options.append(re.escape(escaped).replace(r"\\", r"\\+"))
-    return "(?:" + "|".join(r"\\*" + option for option in options) + ")"
+def words(text: str) -> List[str]:
+    """The words of a message, as the scrubber compares them."""
+    return [word.lower() for word in _WORD.findall(text)]
 
 
-def _flexible(piece: str) -> str:
-    """A pattern for `piece` as written or quoted by JSON or Python, once or nested."""
-    body = "".join(_char(c) for c in piece)
-    # At a word start, or right after an escape (a quoted line break: "\\nCan ...").
-    before = r"(?:(?<!\w)|(?<=\\[nrt])|(?<=\\u[0-9a-fA-F]{4}))" if piece[0].isalnum() else ""
-    after = r"(?!\w)" if piece[-1].isalnum() else ""
-    return before + body + after
-
-
-def fragments(text: str) -> List[str]:
-    """The pieces of `text` a log line must not contain: the whole, and each sentence."""
-    pieces = set()
+def runs(text: str) -> Set[Tuple[str, ...]]:
+    """The word runs of a message (and of its redacted copy) that logs must not contain."""
+    found: Set[Tuple[str, ...]] = set()
     for version in {text, redact(text)}:
-        version = version.strip()
-        if len(version) >= 4:
-            pieces.add(version)
-        for sentence in _SENTENCE_END.split(version):
-            sentence = sentence.strip()
-            if len(sentence) >= MIN_FRAGMENT_CHARS:
-                pieces.add(sentence)
-    return sorted(pieces, key=len, reverse=True)
+        tokens = words(version)
+        if len(tokens) < 2:
+            continue
+        size = min(RUN_WORDS, len(tokens))
+        found.update(tuple(tokens[i : i + size]) for i in range(len(tokens) - size + 1))
+    return found
 
 
-def _pattern(pieces: List[str]) -> Optional[Pattern[str]]:
-    if not pieces:
-        return None
-    return re.compile("|".join(_flexible(piece) for piece in pieces))
+def _spans(text: str, known: Dict[Tuple[str, ...], int], sizes: range) -> List[List[int]]:
+    """Character spans of `text` covered by known runs of words (escapes ignored)."""
+    plain = _ESCAPE.sub(lambda m: " " * len(m.group(0)), text)
+    tokens = [(m.group(0).lower(), m.start(), m.end()) for m in _WORD.finditer(plain)]
+    covered = [False] * len(tokens)
+    for size in sizes:
+        for i in range(len(tokens) - size + 1):
+            if tuple(token for token, _, _ in tokens[i : i + size]) in known:
+                covered[i : i + size] = [True] * size
+    spans: List[List[int]] = []
+    for index, (_, start, end) in enumerate(tokens):
+        if not covered[index]:
+            continue
+        if spans and index > 0 and covered[index - 1]:
+            spans[-1][1] = end
+        else:
+            spans.append([start, end])
+    return spans
 
 
 class MessageRegistry:
-    """The texts of the messages this process handles now or handled last (memory only)."""
+    """The texts of the messages this process handles now or handled last (memory only),
+    kept as runs of words."""
 
     def __init__(self, size: int = RECENT_MESSAGES) -> None:
         self.size = size
         self._lock = threading.Lock()
-        self._texts: "OrderedDict[int, List[str]]" = OrderedDict()
+        self._runs: "OrderedDict[int, Set[Tuple[str, ...]]]" = OrderedDict()
         self._next = 0
-        self._pattern: Optional[Pattern[str]] = None
+        self._known: Dict[Tuple[str, ...], int] = {}  # run -> how many messages hold it
+
+    def _count(self, found: Set[Tuple[str, ...]], step: int) -> None:
+        for run in found:
+            left = self._known.get(run, 0) + step
+            if left > 0:
+                self._known[run] = left
+            else:
+                self._known.pop(run, None)
 
     def add(self, text: str) -> int:
         """Register a message; its key (for `discard`)."""
-        pieces = fragments(text)
+        found = runs(text)
         with self._lock:
             key = self._next
             self._next += 1
-            self._texts[key] = pieces
-            while len(self._texts) > self.size:
-                self._texts.popitem(last=False)
-            self._pattern = None
+            self._runs[key] = found
+            self._count(found, 1)
+            while len(self._runs) > self.size:
+                self._count(self._runs.popitem(last=False)[1], -1)
         return key
 
     def discard(self, key: int) -> None:
         with self._lock:
-            if self._texts.pop(key, None) is not None:
-                self._pattern = None
+            found = self._runs.pop(key, None)
+            if found is not None:
+                self._count(found, -1)
 
     def clear(self) -> None:
         with self._lock:
-            self._texts.clear()
-            self._pattern = None
+            self._runs.clear()
+            self._known.clear()
 
     def scrub(self, text: str) -> str:
-        """`text` with every registered message (and each of its sentences) removed."""
-        with self._lock:
-            if self._pattern is None and self._texts:
-                pieces = {piece for texts in self._texts.values() for piece in texts}
-                self._pattern = _pattern(sorted(pieces, key=len, reverse=True))
-            pattern = self._pattern if self._texts else None
-        return pattern.sub(MESSAGE, text) if pattern is not None else text
+        """`text` with every run of words of a registered message replaced, wherever it is
+        and however it was quoted."""
+        with self._lock:  # a dictionary look-up per word: short enough to hold the lock
+            if not self._known:
+                return text
+            spans = _spans(text, self._known, RUN_SIZES)
+        if not spans:
+            return text
+        pieces, last = [], 0
+        for start, end in spans:
+            pieces += [text[last:start], MESSAGE]
+            last = end
+        return "".join(pieces) + text[last:]
 
 
 REGISTRY = MessageRegistry()

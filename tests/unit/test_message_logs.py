@@ -136,3 +136,14 @@ def test_short_words_are_not_removed_from_unrelated_text() -> None:
     assert REGISTRY.scrub("Rasa server is up and running, yesterday okay") == (
         "Rasa server is up and running, yesterday okay"
     )
+
+
+def test_nested_quoting_and_accented_letters_do_not_hide_a_message() -> None:
+    text = "Zoë said \"Dad hit me\" and I can't sleep.\nWhat now?"
+    REGISTRY.add(text)
+    row = json.dumps({"event": "user", "text": text})  # \u00eb, \" and \n
+    line = json.dumps(f"could not write {('s1', row)!r}")  # nested once more
+    cleaned = REGISTRY.scrub(line)
+    assert cleaned.startswith('"could not write') and message_logs.MESSAGE in cleaned
+    for words in ("Dad hit me", "can't sleep", "What now", "said"):
+        assert words not in cleaned.replace("\\", "")

@@ -139,7 +139,7 @@ def test_short_words_are_not_removed_from_unrelated_text() -> None:
 
 
 def test_nested_quoting_and_accented_letters_do_not_hide_a_message() -> None:
-    text = "Zoë said \"Dad hit me\" and I can't sleep.\nWhat now?"
+    text = 'Zoë said "Dad hit me" and I can\'t sleep.\nWhat now?'
     REGISTRY.add(text)
     row = json.dumps({"event": "user", "text": text})  # \u00eb, \" and \n
     line = json.dumps(f"could not write {('s1', row)!r}")  # nested once more

@@ -9,8 +9,8 @@ contact details, so redaction patterns cannot find them.
 
 Installed by bot/rasa/__init__.py (so whichever of the project's plug-ins Rasa loads):
 
-* every `UserMessage` Rasa builds registers its text here (in this process's memory only,
-  never written): the texts of the messages being handled and of the most recent ones,
+* every `UserMessage` Rasa builds registers its words here (in this process's memory
+  only, never written): those of the messages being handled and of the most recent ones,
   at most `RECENT_MESSAGES`, each forgotten when the task that received it ends;
 * a structlog processor, first in Rasa's chain, replaces the values Rasa itself marks as
   user text (`text`, `user_text`, `parse_data_text`, ...) by "[removed]", formats any

@@ -18,10 +18,11 @@ from zoneinfo import ZoneInfo
 from bot import hours
 from bot.contact import find_contacts
 from bot.intents import REQUEST_HUMAN
+from bot.redact import redact
 from bot.settings import Settings
 from bot.settings import load as load_settings
 from bot.storage import webhook as handoff_webhook
-from bot.storage.handoff_store import HandoffRequest, HandoffStore
+from bot.storage.handoff_store import HandoffRequest, HandoffStore, RedactedTranscript
 from bot.storage.mailer import Mailer
 
 logger = logging.getLogger(__name__)
@@ -101,9 +102,11 @@ def question_messages(events: Sequence[Dict[str, Any]]) -> List[str]:
     return found
 
 
-def transcript(events: Sequence[Dict[str, Any]], zone: ZoneInfo) -> str:
+def transcript(events: Sequence[Dict[str, Any]], zone: ZoneInfo) -> RedactedTranscript:
     """This session as text only: '[14:05] Parent: ...' / 'Assistant: ...' lines.
 
+    What the parent typed is redacted; the assistant's messages stay as sent (they come
+    from domain.yml and the settings: the adviser reads the number the parent was given).
     A button the parent pressed is shown by its title (from the latest buttons offered).
     """
     lines: List[str] = []
@@ -124,8 +127,8 @@ def transcript(events: Sequence[Dict[str, Any]], zone: ZoneInfo) -> str:
             if text != "/start":
                 lines.append(f"{stamp}Parent chose: {title or 'a button'}")
         elif text:
-            lines.append(f"{stamp}Parent: {text}")
-    return "\n".join(lines)
+            lines.append(f"{stamp}Parent: {redact(text)}")
+    return RedactedTranscript("\n".join(lines))
 
 
 def _clock_text(timestamp: Any, zone: ZoneInfo) -> str:

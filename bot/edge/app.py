@@ -100,6 +100,7 @@ def create_app(
         or RasaClient(
             env.get("RASA_URL", settings.edge.rasa_url),
             env.get("ACTIONS_URL", settings.edge.actions_url),
+            timeout=settings.edge.rasa_client_timeout_seconds,
         ),
         sessions=SessionRegistry(idle_seconds=60 * settings.privacy.session_expiry_minutes),
         per_session=RateLimiter(limit),

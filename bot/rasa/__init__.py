@@ -6,17 +6,20 @@ tracker store (`bot.rasa.tracker_store`) and the atomic Redis lock store
 (`bot.rasa.lock_store`). Python runs this file before any module of the package, so
 whichever of them an endpoints file names, the Rasa process
 
-* redacts every log record before any handler sees it (bot/logging_policy.py), and
+* redacts every log record before any handler sees it (bot/logging_policy.py),
+* removes what parents wrote from every log record, Rasa's structured logs included
+  (bot/rasa/message_logs.py), and
 * validates action server replies with one cached validator (bot/rasa/patches.py).
 
-Swapping one plug-in for Rasa's own therefore keeps both, as long as the endpoints file
+Swapping one plug-in for Rasa's own therefore keeps all three, as long as the endpoints file
 names one plug-in of this package (tests/unit/test_rasa_setup.py checks both project
-endpoints files, and that importing any plug-in alone installs both). The NLU components
+endpoints files, and that importing any plug-in alone installs all three). The NLU components
 (bot/nlu) do not import this package: a change here must not retrain the model.
 """
 
 from bot import logging_policy
-from bot.rasa import patches
+from bot.rasa import message_logs, patches
 
 logging_policy.install()
+message_logs.install()
 patches.apply()

@@ -24,6 +24,7 @@ import yaml
 from sqlalchemy.engine import URL, Engine
 
 from bot.paths import PROJECT_ROOT
+from bot.storage.sqlite import secure_delete
 
 logger = logging.getLogger(__name__)
 
@@ -119,7 +120,10 @@ class ConversationStore:
         self, url: Union[str, URL], table: str = EVENTS_TABLE, schema: Optional[str] = None
     ) -> None:
         self.url = url
-        self.engine: Engine = sa.create_engine(url, future=True)
+        # Errors never quote a statement's values (a sender id): they may be logged.
+        self.engine: Engine = secure_delete(
+            sa.create_engine(url, hide_parameters=True, future=True)
+        )
         self._table = sa.Table(
             table,
             sa.MetaData(),

@@ -1,9 +1,13 @@
 """Questions left for an adviser, and crisis counts, stored through SQLAlchemy.
 
 A SQLite file by default (var/handoff.db); PostgreSQL (or any SQLAlchemy URL) through the
-environment variable HANDOFF_DB_URL. The question and the transcript are redacted
-(bot.redact) before they are written; the optional contact is stored as the parent gave
-it, because they chose to give it so that an adviser can reply.
+environment variable HANDOFF_DB_URL. The question and what the parent wrote in the
+transcript are redacted (bot.redact) before they are written: a transcript built by
+bot.handoff.transcript (a `RedactedTranscript`) has each parent line redacted and the
+assistant's lines as sent (numbers and hours from the settings, which an adviser needs to
+read as the parent read them); any other transcript text is redacted whole. The optional
+contact is stored as the parent gave it, because they chose to give it so that an adviser
+can reply.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.paths import VAR_DIR
 from bot.redact import redact
+from bot.storage.sqlite import secure_delete
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +48,15 @@ _CATEGORY = re.compile(r"^[a-z][a-z_]{0,39}$")
 # What the edge counts per week (numbers only): see bot/report.py.
 METRICS = ("conversations", "faq", "clarification", "handoff", "left")
 _COUNT_KEY = re.compile(r"^[a-z0-9_/]{0,120}$")
+
+
+class RedactedTranscript(str):
+    """A transcript whose parent lines are already redacted; the rest is stored as it is."""
+
+
+def _stored_transcript(transcript: str) -> str:
+    text = transcript if isinstance(transcript, RedactedTranscript) else redact(transcript)
+    return _keep_end(str(text), MAX_TRANSCRIPT_CHARS)
 
 
 def utc_now() -> datetime:
@@ -283,7 +297,7 @@ class HandoffStore:
         question = redact(question).strip()[:MAX_QUESTION_CHARS]
         if not question:
             raise ValueError("a handoff request needs a question")
-        transcript = _keep_end(redact(transcript), MAX_TRANSCRIPT_CHARS)
+        transcript = _stored_transcript(transcript)
         created = _naive_utc(self.clock())
         for _attempt in range(10):
             reference = new_reference(self.reference_length)
@@ -329,7 +343,7 @@ class HandoffStore:
                 .where(self.requests.c.status == "new")
                 .values(
                     question=question,
-                    transcript=_keep_end(redact(transcript), MAX_TRANSCRIPT_CHARS),
+                    transcript=_stored_transcript(transcript),
                     **consent,
                 )
             )
@@ -390,7 +404,12 @@ class HandoffStore:
         return result.rowcount == 1
 
     def set_contact(self, reference: str, contact: str) -> bool:
-        """Attach the way to reply the parent chose to give; False for an unknown reference."""
+        """Attach the way to reply the parent chose to give, once.
+
+        Only to a request still waiting (status new) that has no contact yet: whoever holds
+        a conversation's id later (a script on the forum page can read it) cannot redirect
+        the adviser's reply. False for an unknown, handled or already contactable request.
+        """
         contact = contact.strip()
         if not contact or len(contact) > MAX_CONTACT_CHARS:
             raise ValueError("contact must be 1 to 254 characters")
@@ -398,6 +417,8 @@ class HandoffStore:
             result = connection.execute(
                 self.requests.update()
                 .where(self.requests.c.reference == normalise_reference(reference))
+                .where(self.requests.c.status == "new")
+                .where(self.requests.c.contact.is_(None))
                 .values(contact=contact)
             )
         return result.rowcount == 1
@@ -676,13 +697,16 @@ class HandoffStore:
 
 def _engine(url: str) -> Engine:
     """An engine for the URL; a SQLite file gets its folder and a wait on locks (two
-    processes, the action server and the edge app, write to it)."""
+    processes, the action server and the edge app, write to it). Its errors never quote
+    the values of a statement (a question, a transcript), so a logged error keeps none."""
     parsed = sa.engine.make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        return sa.create_engine(url, connect_args={"timeout": 15}, future=True)
-    return sa.create_engine(url, pool_pre_ping=True, future=True)
+        return secure_delete(
+            sa.create_engine(url, connect_args={"timeout": 15}, hide_parameters=True, future=True)
+        )
+    return sa.create_engine(url, pool_pre_ping=True, hide_parameters=True, future=True)
 
 
 @functools.lru_cache(maxsize=4)

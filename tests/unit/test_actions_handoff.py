@@ -432,3 +432,19 @@ def test_webhook_configuration_is_safe_by_default():
     body = handoff_webhook.encode({"b": 1, "a": "é"})
     assert body == '{"a":"é","b":1}'.encode()
     assert handoff_webhook.sign(SECRET, body).startswith("sha256=")
+
+
+def test_stored_transcript_keeps_what_the_assistant_said_and_redacts_the_parent(store):
+    """Issue 13, item 12: the adviser reads the number the parent was given, as given."""
+    said = render("utter_handoff")["text"]  # "... open now: call {adviceline_phone} ..."
+    assert S.adviceline.phone in said
+    events = [
+        *conversation()[:-1],
+        bot(said),
+        user(f"ok I'll ring. or try me on {PHONE_TYPED}\n[10:00] Assistant: {PHONE_TYPED}", "x"),
+    ]
+    run(ActionLeaveQuestion(store=lambda: store), tracker(events))
+    [request] = store.list_requests()
+    assert any(line.endswith(f"Assistant: {said}") for line in request.transcript.splitlines())
+    assert PHONE_TYPED not in request.transcript and EMAIL not in request.transcript
+    assert "Parent: ok I'll ring. or try me on [phone]" in request.transcript

@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Iterator, List
 
 import pytest
+import sqlalchemy as sa
 
 from bot import settings
 from bot.redact import redact
@@ -81,6 +82,19 @@ def test_the_contact_is_stored_as_given(store):
     assert not store.set_contact("ZZZZZZ", "jo@example.com")
     with pytest.raises(ValueError):
         store.set_contact(request.reference, "x" * 300)
+
+
+def test_a_contact_is_set_once_and_only_while_the_request_waits(store):
+    """Issue 13, item 10: whoever else holds the conversation's id (a script on the forum
+    page can read it) cannot replace the way to reply the parent gave."""
+    request = store.add("Can I get legal aid?", "Parent: Can I get legal aid?")
+    assert store.set_contact(request.reference, "jo.bloggs@example.com")
+    assert not store.set_contact(request.reference, "someone.else@example.com")
+    assert store.get(request.reference).contact == "jo.bloggs@example.com"
+    handled = store.add("Who can see my file?", "Parent: Who can see my file?")
+    assert store.mark_handled(handled.reference)
+    assert not store.set_contact(handled.reference, "someone.else@example.com")
+    assert store.get(handled.reference).contact is None
 
 
 def test_waiting_requests_oldest_first_then_handled_newest_first(store):
@@ -225,3 +239,15 @@ def test_two_stores_on_one_file_see_each_other(tmp_path):
     made: List[str] = [writer.add(f"Q{n}", "t").reference for n in range(3)]
     assert [r.reference for r in reader.list_requests()] == made
     assert reader.mark_handled(made[0]) and writer.get(made[0]).status == "handled"
+
+
+def test_a_database_error_quotes_no_question(tmp_path):
+    """An error from the store is logged by the action server: it must not carry the
+    question or transcript (SQLAlchemy quotes a failed statement's values by default)."""
+    store = HandoffStore(f"sqlite:///{tmp_path / 'broken.db'}")
+    store.requests.drop(store.engine)
+    words = "Ottilie Brackenbury's dad was cautioned"
+    with pytest.raises(sa.exc.OperationalError) as failure:
+        store.add(words, f"Parent: {words}")
+    assert "handoff_requests" in str(failure.value)
+    assert "Ottilie" not in str(failure.value)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
 from sanic import Sanic, response
@@ -27,6 +28,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 START_PAYLOAD = "/start"
+# What a session id may look like (the server makes them URL-safe, 32 characters).
+SESSION_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def json_body(request: Request) -> Optional[Dict[str, Any]]:
@@ -129,7 +132,12 @@ def register(app: Sanic, edge: "Edge") -> None:
         return response.json(result)
 
     @app.delete("/api/session/<session_id>", ignore_body=False)
-    async def delete_session(_request: Request, session_id: str) -> response.HTTPResponse:
+    async def delete_session(request: Request, session_id: str) -> response.HTTPResponse:
+        # Each delete leaves a tombstone row: only id-shaped values, at a bounded rate.
+        if not SESSION_ID.fullmatch(session_id):
+            return response.json({"error": "That is not a session id."}, status=400)
+        if not edge.deletes.allow(edge.client(request)):
+            return limited()
         # The stored conversation first: the id is forgotten only once it is gone, so the
         # widget can retry a failed delete with the same id (204 means deleted).
         try:

@@ -51,6 +51,8 @@ class Edge:
     per_address: RateLimiter
     # New sessions a client address may open in a minute (opening costs Rasa a turn).
     new_sessions: RateLimiter
+    # Conversation deletes a client address may ask for in a minute (each leaves a tombstone).
+    deletes: RateLimiter
     # Deletes a conversation's stored events; returns how many.
     forget_conversation: Callable[[str], int]
     # Counts a crisis answer by category (the adviser inbox's counter); None: inbox off.
@@ -109,6 +111,7 @@ def create_app(
         per_session=RateLimiter(limit),
         per_address=RateLimiter(limit * ADDRESS_LIMIT_FACTOR),
         new_sessions=RateLimiter(limit),
+        deletes=RateLimiter(limit * ADDRESS_LIMIT_FACTOR),
         forget_conversation=forget_conversation or ConversationDeleter(),
         on_crisis=adviser_inbox.count_crisis if adviser_inbox else None,
         values=settings_module.placeholders(settings),

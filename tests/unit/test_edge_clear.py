@@ -57,3 +57,28 @@ def test_a_failed_delete_answers_503_and_keeps_the_id_for_the_retry(
             f"{edge.url}/api/message", json={"session": session, "text": "hi"}, timeout=10
         )
         assert after.json()["session"] != session
+
+
+def test_deletes_take_only_session_ids_at_a_bounded_rate(fake_rasa, tmp_path, monkeypatch) -> None:
+    """Every delete leaves a tombstone row, so neither odd ids nor a flood get through."""
+    from bot.edge.app import ADDRESS_LIMIT_FACTOR
+
+    monkeypatch.setenv("HANDOFF_DB_URL", f"sqlite:///{tmp_path / 'handoff.db'}")
+    deleter = FlakyDeleter(failures=0)
+    app = create_app(
+        settings.load(),
+        rasa=fake_rasa,
+        name=f"edge_{uuid.uuid4().hex[:8]}",
+        forget_conversation=deleter,
+    )
+    limit = settings.load().edge.rate_limit_per_minute * ADDRESS_LIMIT_FACTOR
+    with BackgroundApp(app) as edge:
+        odd = requests.delete(f"{edge.url}/api/session/{'x' * 65}", timeout=10)
+        assert odd.status_code == 400
+        http = requests.Session()
+        codes = [
+            http.delete(f"{edge.url}/api/session/flood{n}", timeout=10).status_code
+            for n in range(limit + 1)
+        ]
+    assert codes == [204] * limit + [429]
+    assert len(deleter.deleted) == limit

@@ -49,7 +49,8 @@ class Edge:
     sessions: SessionRegistry
     per_session: RateLimiter
     per_address: RateLimiter
-    # New sessions a client address may open in a minute (opening costs Rasa a turn).
+    # New sessions a client address may open in a minute (opening costs Rasa a turn);
+    # as many as messages, as one address may carry several people.
     new_sessions: RateLimiter
     # Conversation deletes a client address may ask for in a minute (each leaves a tombstone).
     deletes: RateLimiter
@@ -110,7 +111,7 @@ def create_app(
         ),
         per_session=RateLimiter(limit),
         per_address=RateLimiter(limit * ADDRESS_LIMIT_FACTOR),
-        new_sessions=RateLimiter(limit),
+        new_sessions=RateLimiter(limit * ADDRESS_LIMIT_FACTOR),
         deletes=RateLimiter(limit * ADDRESS_LIMIT_FACTOR),
         forget_conversation=forget_conversation or ConversationDeleter(),
         on_crisis=adviser_inbox.count_crisis if adviser_inbox else None,

@@ -13,7 +13,7 @@ import requests
 
 from bot import settings
 from bot.edge import inbox
-from bot.edge.app import FORWARDED_WARNING, create_app, proxies_count
+from bot.edge.app import ADDRESS_LIMIT_FACTOR, FORWARDED_WARNING, create_app, proxies_count
 from bot.edge.ratelimit import Backoff, client_key
 from bot.paths import PROJECT_ROOT
 from tests.support.servers import BackgroundApp
@@ -99,7 +99,7 @@ def test_the_deployment_checklist_names_the_proxy_count() -> None:
 
 
 def test_ipv6_addresses_of_one_64_share_a_message_bucket(fake_rasa, monkeypatch) -> None:
-    limit = settings.load().edge.rate_limit_per_minute
+    limit = settings.load().edge.rate_limit_per_minute * ADDRESS_LIMIT_FACTOR
     with BackgroundApp(_edge(fake_rasa, {"EDGE_PROXIES_COUNT": "1"})) as app:
         codes = [
             requests.post(

@@ -43,7 +43,7 @@ from sanic.request import Request
 from bot import report
 from bot.content.responses import load_domain_responses
 from bot.edge.pages import JINJA, STATIC
-from bot.edge.ratelimit import RateLimiter
+from bot.edge.ratelimit import Backoff, RateLimiter, client_key
 from bot.faq import faq_keys, faq_title
 from bot.storage.handoff_store import (
     LABEL_KINDS,
@@ -77,7 +77,10 @@ LABEL_NAMES = {
 SESSION_IDLE_SECONDS = 30 * 60
 SESSION_MAX_SECONDS = 8 * 60 * 60
 SIGNIN_FORM_SECONDS = 30 * 60
-SIGNIN_ATTEMPTS_PER_MINUTE = 10
+SIGNIN_ATTEMPTS_PER_MINUTE = 10  # per client address (IPv6: per /64)
+# After this many wrong secrets in a row from one address, each further attempt waits
+# twice as long as the last (from 2 seconds up to 15 minutes); a right one clears it.
+SIGNIN_FREE_FAILURES = 5
 CRISIS_DAYS_SHOWN = 30
 EXCERPT_CHARS = 140
 ACCESS_SHOWN = 200
@@ -295,6 +298,7 @@ def _routes(
     attempts = RateLimiter(SIGNIN_ATTEMPTS_PER_MINUTE)
     idle = timedelta(seconds=SESSION_IDLE_SECONDS)
     longest = timedelta(seconds=SESSION_MAX_SECONDS)
+    backoff = Backoff(free=SIGNIN_FREE_FAILURES)
 
     def page(template: str, code: int = 200, **values: Any) -> response.HTTPResponse:
         """Render an inbox template (`code` is the HTTP status; `values` may hold `status`)."""
@@ -477,13 +481,17 @@ def _routes(
 
     @app.post("/adviser/sign-in")
     async def inbox_sign_in(request: Request) -> response.HTTPResponse:
-        if not attempts.allow(request.remote_addr or request.ip or "unknown"):
-            return page(
+        client = client_key(request.remote_addr or request.ip)
+        wait = backoff.wait(client)
+        if wait > 0 or not attempts.allow(client):
+            refused_page = page(
                 "inbox_error.html",
                 code=429,
                 title="Too many attempts",
-                message="Too many sign-in attempts. Please wait a minute and try again.",
+                message="Too many sign-in attempts. Please wait a few minutes and try again.",
             )
+            refused_page.headers["Retry-After"] = str(max(1, int(wait + 0.999)) if wait else 60)
+            return refused_page
         form = signer.loads(request.cookies.get(cookie_name(request, "signin")), "signin")
         if form is None or not csrf_ok(request, form.get("csrf")):
             return signin_page(
@@ -491,8 +499,10 @@ def _routes(
             )
         given = request.form.get("secret") or ""
         if not secret_matches(given, secret):
+            backoff.failed(client)
             logger.warning("Adviser inbox: a wrong secret was entered")
             return signin_page(request, status=403, error="That secret is not right.")
+        backoff.succeeded(client)
         await asyncio.to_thread(store().close_expired_sessions, idle, longest)
         token, _session = await asyncio.to_thread(store().open_session, ROLE)
         reply = response.redirect("/adviser", status=303, headers=dict(HEADERS))

@@ -11,16 +11,27 @@ from typing import Any, Dict, List, Set, Tuple
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
+def _drops_at_start(ch: str) -> bool:
+    """A slash or any Unicode whitespace (U+00A0, U+2003, U+2028, U+3000, ...)."""
+    return ch == "/" or ch.isspace()
+
+
 def clean_text(text: str) -> str:
-    """Strip control and format characters, squeeze whitespace, and drop leading '/'.
+    """Strip control and format characters, squeeze spaces, and drop every leading slash
+    and whitespace character, in any mix, so the result starts with neither.
 
     Typed text must never reach Rasa as a command ("/intent{...}"): only button payloads
-    offered by the latest answer may, and those are checked separately.
+    offered by the latest answer may, and those are checked separately. Rasa strips
+    Unicode whitespace before it looks for the "/", so "/\u00a0/intent" must lose both
+    slashes, not only the first.
     """
     text = _CONTROL.sub(" ", text)
     text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
-    text = re.sub(r"[ \t]+", " ", text).strip()
-    return text.lstrip("/ \t\n").strip()
+    text = re.sub(r"[ \t]+", " ", text)
+    start = 0
+    while start < len(text) and _drops_at_start(text[start]):
+        start += 1
+    return text[start:].strip()
 
 
 def to_widget_messages(

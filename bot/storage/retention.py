@@ -50,7 +50,9 @@ def purge_conversations(
         return 0
     cutoff = (time.time() if now is None else now) - days * SECONDS_PER_DAY
     try:
-        return store.purge_older_than(cutoff)
+        deleted = store.purge_older_than(cutoff)
+        store.purge_tombstones_older_than(cutoff)  # ids only; counted apart from events
+        return deleted
     finally:
         store.dispose()
 

@@ -18,7 +18,4 @@ MODELS_DIR = PROJECT_ROOT / "models"
 # Always the model trained from this checkout's inputs (`python -m bot train` points it).
 CURRENT_MODEL = MODELS_DIR / "current.tar.gz"
 BUILD_DIR = PROJECT_ROOT / "build"
-# The charity's approved material is kept beside the checkout, not in it; the review sheet
-# reads its sections and sources (python -m bot content report --content PATH to choose).
-APPROVED_MATERIAL = PROJECT_ROOT.parent / "shared" / "CONTENT.md"
 VAR_DIR = PROJECT_ROOT / "var"

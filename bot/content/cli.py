@@ -20,9 +20,9 @@ import yaml
 
 from bot.content import check, register_file, review, update
 from bot.content import register as reg
-from bot.content.material import MaterialError, load_material
+from bot.content.material import APPROVED_MATERIAL, MaterialError, load_material
 from bot.content.register_file import REGISTER
-from bot.paths import APPROVED_MATERIAL, DOMAIN
+from bot.paths import DOMAIN
 
 
 def read_responses(path: Path = DOMAIN) -> Dict[str, List[Dict[str, Any]]]:

@@ -2,7 +2,7 @@
 parts marked [check], so the review sheet can show an adviser where each point comes from
 and the tests can hold every response away from what is not confirmed.
 
-CONTENT.md is kept beside the project, not in it (bot/paths.py: APPROVED_MATERIAL). Its
+CONTENT.md is kept beside the project, not in it (APPROVED_MATERIAL below). Its
 shape, which this parser relies on:
 
   ## G. Child protection enquiries, conferences and plans     a lettered section
@@ -22,6 +22,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
+from bot.paths import PROJECT_ROOT
+
+# Kept beside the checkout, not in it. Written here rather than in bot/paths.py because the
+# NLU code imports bot/paths.py, so a change there would retrain the model.
+APPROVED_MATERIAL = PROJECT_ROOT.parent / "shared" / "CONTENT.md"
 ADVISER_REPLY = "the charity adviser's published reply (CONTENT.md: source of the approved advice)"
 CHARITY_RULES = "the charity's own rules for the assistant (CONTENT.md)"
 NAMED_IN_SECTION = "the public pages of the organisations the section names"

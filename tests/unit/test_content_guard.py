@@ -25,7 +25,6 @@ import pytest
 from bot import settings
 from bot.content import material, register_file
 from bot.content.responses import fill, load_domain_responses
-from bot.paths import APPROVED_MATERIAL
 
 POINT, SENTENCE, NOTE = "the whole point", "the sentence before the marker", "what the note names"
 
@@ -116,8 +115,10 @@ IIOC_SPECIFIC: Dict[str, str] = {
 
 @pytest.fixture(scope="module")
 def content() -> material.Material:
-    assert APPROVED_MATERIAL.is_file(), f"the approved material is expected at {APPROVED_MATERIAL}"
-    return material.load_material(APPROVED_MATERIAL)
+    assert material.APPROVED_MATERIAL.is_file(), (
+        f"the approved material is expected at {material.APPROVED_MATERIAL}"
+    )
+    return material.load_material(material.APPROVED_MATERIAL)
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,6 @@ import yaml
 
 from bot import settings
 from bot.content import cli, material, register_file
-from bot.paths import APPROVED_MATERIAL
 
 SMALL_MATERIAL = textwrap.dedent(
     """\
@@ -266,8 +265,10 @@ def test_a_missing_material_file_is_a_clear_error(
 
 @pytest.fixture(scope="module")
 def real_material() -> material.Material:
-    assert APPROVED_MATERIAL.is_file(), f"the approved material is expected at {APPROVED_MATERIAL}"
-    return material.load_material(APPROVED_MATERIAL)
+    assert material.APPROVED_MATERIAL.is_file(), (
+        f"the approved material is expected at {material.APPROVED_MATERIAL}"
+    )
+    return material.load_material(material.APPROVED_MATERIAL)
 
 
 def test_the_real_material_has_sections_a_to_l_and_every_registered_point(

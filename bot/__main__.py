@@ -62,6 +62,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     report = content_commands.add_parser("report", help="write a review sheet")
     report.add_argument("--out", default="build/content-review.md")
     report.add_argument("--format", choices=["md", "csv"], default=None)
+    report.add_argument(
+        "--content", default=None, help="the approved material (default: ../shared/CONTENT.md)"
+    )
     content_commands.add_parser("sync", help="add unregistered responses as source-derived")
     purge = commands.add_parser("purge", help="delete old conversations and handled requests")
     purge.add_argument(

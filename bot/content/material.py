@@ -17,6 +17,7 @@ published reply the material names as its source.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +27,9 @@ from bot.paths import PROJECT_ROOT
 
 # Kept beside the checkout, not in it. Written here rather than in bot/paths.py because the
 # NLU code imports bot/paths.py, so a change there would retrain the model.
-APPROVED_MATERIAL = PROJECT_ROOT.parent / "shared" / "CONTENT.md"
+APPROVED_MATERIAL = Path(
+    os.environ.get("APPROVED_MATERIAL") or PROJECT_ROOT.parent / "shared" / "CONTENT.md"
+)
 ADVISER_REPLY = "the charity adviser's published reply (CONTENT.md: source of the approved advice)"
 CHARITY_RULES = "the charity's own rules for the assistant (CONTENT.md)"
 NAMED_IN_SECTION = "the public pages of the organisations the section names"

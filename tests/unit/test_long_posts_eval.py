@@ -101,3 +101,13 @@ def test_the_dev_set_loads_with_known_labels_and_the_report_shows_the_targets():
     handoffs = sum(p.expect == lp.HANDOFF for p in posts)
     assert f"- right: {handoffs} =" in lines
     assert "irrelevant clarification: 0 (target 0)" in lines
+
+
+def test_the_bench_post_fills_the_cap_with_the_projects_own_posts():
+    from bot import settings
+    from tools.bench import long_post_text
+
+    cap = settings.load().edge.max_message_chars
+    text = long_post_text(cap)
+    assert len(text) == cap
+    assert text.startswith(lp.load(lp.DEV_SET)[0].text)

@@ -154,16 +154,27 @@ def test_a_post_is_never_offered_a_meta_answer_or_a_topic_it_does_not_mention():
 
 def test_a_post_gets_the_plausible_options_from_further_down_the_ranking():
     ranking = [
-        ("about/privacy", 0.3),
+        ("about/privacy", 0.55),
         ("supervision/family_network", 0.25),
-        ("supervision/relative_cannot", 0.2),
-        ("fgc/what_is", 0.1),
+        ("supervision/relative_cannot", 0.1),
+        ("fgc/what_is", 0.05),
     ]
     parse = _post_parse(GRAN_POST, ["about/privacy", "supervision/family_network"], ranking)
     plan = faq.plan_clarification(parse, False, KNOWN)
     assert plan == faq.Clarification(
         "options", ["supervision/family_network", "supervision/relative_cannot"]
     )
+
+
+def test_a_post_whose_closest_answer_is_unsure_goes_to_a_person():
+    ranking = [
+        ("supervision/family_network", faq.POST_OPTION_FLOOR - 0.05),
+        ("supervision/relative_cannot", 0.2),
+    ]
+    parse = _post_parse(GRAN_POST, [key for key, _ in ranking], ranking)
+    assert faq.plan_clarification(parse, False, KNOWN) == faq.Clarification("handoff")
+    parse["text"] = "can my mum supervise"  # a short question keeps its two options
+    assert faq.plan_clarification(parse, False, KNOWN).mode == "options"
 
 
 def test_a_post_far_from_everything_goes_to_a_person_not_a_request_to_rephrase():

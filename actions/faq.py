@@ -36,6 +36,19 @@ class ActionAnswerFaq(Action):
         return [SlotSet("faq", None)]
 
 
+class ActionAfterAnswer(Action):
+    """After a FAQ answer: was it the general answer to a post about the parent's own case?
+    Then the rules offer an adviser for the particulars (own_case true)."""
+
+    def name(self) -> Text:
+        return "action_after_answer"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        return [SlotSet("own_case", faq.is_post(tracker.latest_message.get("text")))]
+
+
 class ActionClarify(Action):
     """Offer the two closest FAQ answers, ask to rephrase, or hand off (second miss)."""
 

@@ -40,7 +40,17 @@ class ActionHandoff(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
-        return _slot_events(handoff.handoff_slots(intent, self.clock()))
+        text = tracker.latest_message.get("text")
+        after_answer = tracker.latest_action_name == "action_after_answer"
+        guard = tracker.latest_message.get("faq_guard") or {}
+        slots = handoff.handoff_slots(
+            intent,
+            self.clock(),
+            text=text,
+            after_answer=after_answer,
+            guard_reason=guard.get("reason"),
+        )
+        return _slot_events(slots)
 
 
 class ActionLeaveQuestion(Action):

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from bot import hours
 from bot.contact import find_contacts
+from bot.faq import is_post
 from bot.intents import REQUEST_HUMAN
 from bot.redact import redact
 from bot.settings import Settings
@@ -50,10 +51,41 @@ SHORT_MESSAGE_WORDS = 8
 MAX_CONTACTS = 2
 
 
+def handoff_reason(
+    intent: Optional[str],
+    text: Optional[str] = None,
+    after_answer: bool = False,
+    guard_reason: Optional[str] = None,
+) -> str:
+    """Why the assistant hands off: the parent asked for a person ("asked"); a post about
+    a nearby matter that is not an indecent-images case ("other_matter", the FAQ guard's
+    reason: the handoff says what the assistant covers); a post got
+    the general answer and its particulars need an adviser ("own_case"); a post about the
+    parent's own situation that nothing approved fits ("situation": the handoff opens by
+    acknowledging it); or a question the approved material does not cover ("not_covered")."""
+    if intent == REQUEST_HUMAN:
+        return "asked"
+    if guard_reason == "other_matter":
+        return "other_matter"
+    if after_answer:
+        return "own_case"
+    if is_post(text):
+        return "situation"
+    return "not_covered"
+
+
 def handoff_slots(
-    intent: Optional[str], now: datetime, settings: Optional[Settings] = None
+    intent: Optional[str],
+    now: datetime,
+    settings: Optional[Settings] = None,
+    text: Optional[str] = None,
+    after_answer: bool = False,
+    guard_reason: Optional[str] = None,
 ) -> Dict[str, Any]:
-    """The slots action_handoff sets: opening hours now, why we hand off, stage offered."""
+    """The slots action_handoff sets: opening hours now, why we hand off, stage offered.
+    `text` is the latest message as NLU read it; `after_answer` says the handoff follows
+    the general answer to it (action_after_answer ran just before); `guard_reason` is the
+    FAQ guard's reason in its parse data, if any."""
     s = settings or load_settings()
     try:
         state = hours.status(now, s)
@@ -66,7 +98,7 @@ def handoff_slots(
         }
     return {
         **state,
-        "handoff_reason": "asked" if intent == REQUEST_HUMAN else "not_covered",
+        "handoff_reason": handoff_reason(intent, text, after_answer, guard_reason),
         "handoff_stage": "offered",
     }
 

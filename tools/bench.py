@@ -492,6 +492,48 @@ async def first_answers(stack: Stack) -> Dict[str, float]:
     return result
 
 
+LONG_POST_SENDS = 10
+
+
+def long_post_text(cap: int) -> str:
+    """A post of exactly `cap` characters, made of the project's own long posts
+    (tests/nlu/long_posts.yml) one after another, cut at the cap."""
+    from tools import long_posts
+
+    text = ""
+    for post in long_posts.load(long_posts.DEV_SET):
+        text = f"{text} {post.text}".strip()
+        if len(text) >= cap:
+            break
+    return text[:cap].rstrip() + "x" * (cap - len(text[:cap].rstrip()))
+
+
+async def long_post_times(path: "EdgePath", cap: int) -> Dict[str, Any]:
+    """A post of the whole cap, sent through the edge (its checks, NLU with the crisis
+    override, the actions, the redacting tracker store) LONG_POST_SENDS times, one at a
+    time, each in a new session: milliseconds per post."""
+    import aiohttp
+
+    text = long_post_text(cap)
+    times: List[float] = []
+    statuses: List[int] = []
+    timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_S)
+    async with aiohttp.ClientSession(timeout=timeout) as http:
+        for _ in range(LONG_POST_SENDS):
+            _reply, state = await path.open(http)
+            started = time.monotonic()
+            reply = await path.send(http, state, text, None)
+            times.append((time.monotonic() - started) * 1000)
+            statuses.append(reply.status)
+    return {
+        "chars": len(text),
+        "sends": len(times),
+        "p50_ms": _round(percentile(times, 50)),
+        "max_ms": _round(max(times)),
+        "errors": sum(status != 200 for status in statuses),
+    }
+
+
 # --------------------------------------------------------------------------- training
 def rasa_default_config(epochs: Optional[int] = None) -> Dict[str, Any]:
     """The configuration Rasa's auto-configuration fills in (installed Rasa's own file).
@@ -674,6 +716,10 @@ def bench_target(
                     flush=True,
                 )
             result["load"][path.name] = {}
+            if isinstance(path, EdgePath):
+                cap = settings_module.load().edge.max_message_chars
+                result["long_post"] = asyncio.run(long_post_times(path, cap))
+                print(f"[{label}] a {cap}-character post: {result['long_post']}", flush=True)
             for level in options.levels:
                 stack.check_alive()
                 outcome = asyncio.run(
@@ -857,6 +903,22 @@ def markdown(report: Dict[str, Any]) -> str:
         lines.append(
             f"| {label} | {first or '-'} | {rss or '-'} | {_cell(trained.get('seconds'))} |"
         )
+    long_rows = [
+        (label, target["long_post"])
+        for label, target in report["targets"].items()
+        if target.get("long_post")
+    ]
+    if long_rows:
+        lines += [
+            "",
+            "| Model | A whole post through the edge (characters) | p50 ms | max ms | Errors |",
+            "|---|---:|---:|---:|---:|",
+        ]
+        lines += [
+            f"| {label} | {row['chars']} | {_cell(row['p50_ms'])} | {_cell(row['max_ms'])} "
+            f"| {row['errors']} |"
+            for label, row in long_rows
+        ]
     lines += ["", "| Target (10 conversations) | Value | Goal | Met |", "|---|---:|---|---|"]
     for name, check in report["checks"].items():
         met = {True: "yes", False: "NO", None: "not measured"}[check["met"]]

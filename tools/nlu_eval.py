@@ -16,7 +16,11 @@
    about/) to such a request. Crisis decisions (false alarms) and clarifications
    (nlu_fallback, not a misfire) are counted separately. Skipped, with the reason
    printed, when the file is absent. CLINC texts are printed only, never written to files.
-3. --thresholds: replays the FAQ guard (bot/nlu/faq_guard.py) over the same parses for a
+3. Long posts (tools/long_posts.py): every post of tests/nlu/long_posts.yml (--final for
+   the final split, measured once at the end) as the first message of a conversation:
+   right (the expected answer, or a handoff where nothing fits), wrong answer, irrelevant
+   clarification, crisis missed, and the rest; ids of the posts not right, never their text.
+4. --thresholds: replays the FAQ guard (bot/nlu/faq_guard.py) over the same parses for a
    grid of response_threshold x response_margin, so thresholds are picked from data.
 
 Output: a summary on stdout, and build/eval/results.json, report.md and confusion.png.
@@ -38,8 +42,8 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tupl
 import yaml
 
 from bot.intents import CRISIS_PREFIX, FALLBACK, GIVE_CONTACT, RETRIEVAL_INTENTS
-from bot.paths import BUILD_DIR, CONFIG, CURRENT_MODEL, PROJECT_ROOT
-from tools import corpus
+from bot.paths import BUILD_DIR, CONFIG, CURRENT_MODEL, DOMAIN, PROJECT_ROOT
+from tools import corpus, long_posts
 from tools.corpus import Example
 from tools.machine import machine
 from tools.nlu_parser import NluParser, Parse
@@ -75,6 +79,9 @@ SMALL_TALK = frozenset(
 # The issue's targets.
 TARGET_MACRO_F1 = 0.95
 TARGET_MISFIRE_SHARE = 0.01
+# Long posts (issue 11): shares of the set.
+TARGET_LONG_RIGHT = 0.85
+TARGET_LONG_WRONG = 0.02
 
 # The grid --thresholds replays (FaqGuard's response_threshold x response_margin).
 THRESHOLD_GRID = (0.0, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
@@ -489,6 +496,7 @@ def report_markdown(results: Dict[str, Any]) -> str:
             "|---|---:|",
         ]
         lines += [f"| {label} | {n} |" for label, n in clinc["decisions"].items()]
+    lines += ["", *_long_post_lines(results.get("long_posts"))]
     sweep_rows = results.get("thresholds")
     if sweep_rows:
         lines += [
@@ -498,6 +506,41 @@ def report_markdown(results: Dict[str, Any]) -> str:
             _sweep_table(sweep_rows, results["guard"]),
         ]
     return "\n".join(lines) + "\n"
+
+
+def _long_post_lines(posts: Optional[Dict[str, Any]]) -> List[str]:
+    """The long-post section of the report (also printed on stdout)."""
+    if not posts:
+        return ["## Long posts", "", "Skipped: no long-post set found."]
+    counts, shares = posts["counts"], posts["shares"]
+    right_ok = "meets" if shares["right"] >= TARGET_LONG_RIGHT else "BELOW"
+    wrong_ok = "meets" if shares["wrong_answer"] <= TARGET_LONG_WRONG else "ABOVE"
+    lines = [
+        f"## Long posts ({posts['set']})",
+        "",
+        f"- posts: {posts['total']}",
+        f"- right: {counts['right']} = {_pct(shares['right'])} "
+        f"({right_ok} target >= {_pct(TARGET_LONG_RIGHT)})",
+        f"- wrong answer: {counts['wrong_answer']} = {_pct(shares['wrong_answer'])} "
+        f"({wrong_ok} target <= {_pct(TARGET_LONG_WRONG)})",
+        f"- irrelevant clarification: {counts['irrelevant_clarification']} (target 0)",
+        f"- crisis missed: {counts['crisis_missed']} (target 0)",
+        f"- other outcomes: clarification with the right option {counts['clarification']}, "
+        f"asked to rephrase {counts['rephrase']}, handoff where an answer fits "
+        f"{counts['missed_answer']}, false crisis {counts['false_crisis']}, "
+        f"other {counts['other']}",
+        "",
+        "| kind | " + " | ".join(long_posts.OUTCOMES) + " |",
+        "|---|" + "---:|" * len(long_posts.OUTCOMES),
+    ]
+    for kind, kind_counts in posts["by_kind"].items():
+        cells = " | ".join(str(kind_counts.get(name, 0)) for name in long_posts.OUTCOMES)
+        lines.append(f"| {kind} | {cells} |")
+    lines += ["", "Not right (id: expected -> what happened):", ""]
+    for row in posts["not_right"]:
+        seen = row["seen"] + (f" {row['options']}" if row["options"] else "")
+        lines.append(f"- {row['id']}: {row['expect']} -> {row['outcome']} ({seen})")
+    return lines
 
 
 def _sweep_table(rows: Sequence[Dict[str, Any]], current: Dict[str, float]) -> str:
@@ -570,6 +613,7 @@ def print_summary(results: Dict[str, Any], misfired: Sequence[Tuple[str, str, st
         )
         for text, intent, label in misfired[:20]:
             print(f"  misfire [{intent}] -> {label}: {text}")
+    print("\n".join(_long_post_lines(results.get("long_posts"))))
     if results.get("thresholds"):
         print("FAQ guard replay (response_threshold x response_margin):")
         print(_sweep_table(results["thresholds"], results["guard"]))
@@ -595,6 +639,22 @@ def print_summary(results: Dict[str, Any], misfired: Sequence[Tuple[str, str, st
 
 
 # --- Main ----------------------------------------------------------------------------------
+
+
+def faq_answer_keys(domain: Path = DOMAIN) -> List[str]:
+    """The FAQ answers domain.yml holds (what action_clarify may offer)."""
+    from bot.faq import faq_keys
+
+    content = yaml.safe_load(Path(domain).read_text(encoding="utf-8")) or {}
+    return faq_keys(content.get("responses") or {})
+
+
+def evaluate_long_posts(
+    parse: Callable[[str], Parse], posts: Sequence[long_posts.Post], known: Sequence[str]
+) -> Dict[str, Any]:
+    """The long-post outcomes (tools/long_posts.py) of every post, parsed once."""
+    seen = [long_posts.behaviour(parse(post.text), known) for post in posts]
+    return long_posts.summary(posts, seen)
 
 
 def evaluate(
@@ -651,6 +711,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     )
     parser.add_argument("--out", type=Path, default=OUT_DIR)
     parser.add_argument(
+        "--final",
+        action="store_true",
+        help="measure the final split of long posts (tests/nlu_final) instead of the dev split",
+    )
+    parser.add_argument(
         "--thresholds",
         action="store_true",
         help="also replay the FAQ guard over a grid of thresholds",
@@ -671,6 +736,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     parse = NluParser(args.model, quiet=True)
     results, misfired = evaluate(parse, examples, clinc_rows, args.thresholds)
     predicted = results.pop("_predicted")
+    posts_path = long_posts.FINAL_SET if args.final else long_posts.DEV_SET
+    if posts_path.is_file():
+        results["long_posts"] = {
+            "set": str(posts_path.relative_to(PROJECT_ROOT)),
+            **evaluate_long_posts(parse, long_posts.load(posts_path), faq_answer_keys()),
+        }
     results.update(
         {
             "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),

@@ -20,13 +20,16 @@ HERE = Path(__file__).resolve().parent
 STATIC = HERE / "static"
 TEMPLATES = HERE / "templates"
 JINJA = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=True)
-# widget.js holds this literal where the configured quick-exit destination goes.
+# widget.js holds these literals where the configured quick-exit destination and the
+# message cap (edge.max_message_chars) go.
 EXIT_URL_TOKEN = '"__FORUM_ASSISTANT_EXIT_URL__"'
+MAX_CHARS_TOKEN = '"__FORUM_ASSISTANT_MAX_CHARS__"'
 
 
-def widget_script(exit_url: str) -> str:
-    """widget.js with the configured quick-exit destination filled in (JSON-encoded)."""
+def widget_script(exit_url: str, max_chars: int) -> str:
+    """widget.js with the configured quick-exit destination and message cap filled in."""
     source = (STATIC / "widget.js").read_text(encoding="utf-8")
+    source = source.replace(MAX_CHARS_TOKEN, json.dumps(int(max_chars)))
     return source.replace(EXIT_URL_TOKEN, json.dumps(exit_url))
 
 
@@ -38,7 +41,7 @@ def forum_page() -> str:
 def register(app: Sanic, edge: "Edge") -> None:
     """Add the page, widget and health routes (the page and script are rendered once here)."""
     page = forum_page()
-    script = widget_script(edge.settings.edge.exit_url)
+    script = widget_script(edge.settings.edge.exit_url, edge.settings.edge.max_message_chars)
 
     @app.get("/")
     async def index(_request: Request) -> response.HTTPResponse:

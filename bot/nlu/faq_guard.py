@@ -15,10 +15,19 @@ FallbackClassifier. When the predicted intent is a retrieval (FAQ) intent and
 the message becomes `nlu_fallback`, and the two closest answers are kept in the parse
 data (`faq_guard`) so that action_clarify can offer them as buttons. Thresholds are set
 in config.yml from measured data (`make eval`).
+
+Scope: the risk assessment and safety plan answers (sections A and B) are about an
+indecent-images (IIOC) case. A post (`post_words` or more) about a nearby matter that is
+not one (a pre-birth assessment, domestic abuse, kinship care, drink or drugs, a US "CPS"
+case: `NEARBY_MATTER`) and with no word of an IIOC case (`IIOC_CUE`) never gets one of
+those answers as if it applied: it becomes out_of_scope, marked `other_matter`, and the
+handoff says what the assistant covers (tools/long_posts.py measures it on the posts of
+kind other_concern).
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any, ClassVar, Dict, List, Mapping, Optional, Text
 
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -28,6 +37,32 @@ from bot.intents import FALLBACK
 from bot.nlu.component import StatelessComponent
 
 GUARD_KEY = "faq_guard"
+OUT_OF_SCOPE = "out_of_scope"
+OTHER_MATTER = "other_matter"
+# Answers written for an IIOC case only (CONTENT.md A and B).
+IIOC_TOPICS = frozenset({"assessment", "safety_plan"})
+IIOC_CUE = re.compile(
+    r"iioc|indecent|\bimages?\b|pictures|photos|online|internet|laptop|computer|devices?\b"
+    r"|download|hard ?drive|\bsopo\b|\bshpo\b|sex(?:ual)? offen|csam|viewing"
+    r"|looking at (?:stuff|things)",
+    re.IGNORECASE,
+)
+NEARBY_MATTER = re.compile(
+    r"pregnan|pre\W?birth|domestic (?:abuse|violence)|\bdv\b|violen|\brow\b|\bfight"
+    r"|\bcps\b|caseworker|kinship|special guardian|\bsgo\b|grand(?:son|daughter|child|kids)"
+    r"|\bniece|\bnephew|drink|drugs|alcohol|smack|spank|attendance|neglect|care leaver",
+    re.IGNORECASE,
+)
+
+
+def other_matter(text: str, answer: Optional[str], post_words: int) -> bool:
+    """True when `answer` is an IIOC-specific answer and `text` is a post about a nearby
+    matter that is not an IIOC case."""
+    if not answer or answer.split("/", 1)[0] not in IIOC_TOPICS:
+        return False
+    if len(text.split()) < post_words:
+        return False
+    return bool(NEARBY_MATTER.search(text)) and not IIOC_CUE.search(text)
 
 
 def topic_confidence(parse: Dict[str, Any], intent: str) -> float:
@@ -82,6 +117,7 @@ class FaqGuard(StatelessComponent):
         "response_threshold": 0.5,
         "response_margin": 0.1,
         "topic_thresholds": {},
+        "post_words": 40,
     }
 
     def __init__(self, config: Optional[Dict[Text, Any]] = None) -> None:
@@ -92,9 +128,34 @@ class FaqGuard(StatelessComponent):
             str(topic): float(value)
             for topic, value in (self.config.get("topic_thresholds") or {}).items()
         }
+        self.post_words = int(self.config["post_words"])
+
+    def _out_of_scope(self, message: Message) -> bool:
+        """Turn an IIOC-specific answer to a post about a nearby matter into out_of_scope."""
+        intent = dict(message.get("intent") or {})
+        selector = message.get("response_selector") or {}
+        if intent.get("name") not in (selector.get("all_retrieval_intents") or []):
+            return False
+        prediction = selector.get(intent["name"]) or selector.get("default") or {}
+        answer = (prediction.get("response") or {}).get("intent_response_key")
+        if not other_matter(str(message.get("text") or ""), answer, self.post_words):
+            return False
+        message.set(
+            GUARD_KEY,
+            {"reason": OTHER_MATTER, "intent": intent.get("name"), "candidates": []},
+            add_to_output=True,
+        )
+        message.set(
+            "intent",
+            {"name": OUT_OF_SCOPE, "confidence": intent.get("confidence", 0.0)},
+            add_to_output=True,
+        )
+        return True
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
+            if self._out_of_scope(message):
+                continue
             verdict = judge(
                 message.data, self.response_threshold, self.response_margin, self.topic_thresholds
             )

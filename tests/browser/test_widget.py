@@ -629,6 +629,25 @@ def test_a_too_long_message_gets_the_kind_line_and_its_text_back(tab: Tab) -> No
     expect(tab.textbox).to_have_value(long_text.strip())
 
 
+def test_the_counter_shows_from_80_percent_of_the_cap_and_after_a_413(tab: Tab) -> None:
+    cap = settings.load().edge.max_message_chars
+    tab.open_forum()
+    tab.open_widget()
+    wait_text(tab.log, text_of("utter_welcome"))
+    counter = tab.dialog.locator("#fa-counter")
+    tab.textbox.fill("a" * (int(cap * 0.8) - 1))
+    expect(counter).to_be_hidden()
+    tab.textbox.fill("a" * int(cap * 0.8))
+    expect(counter).to_be_visible()
+    expect(counter).to_contain_text(f"{int(cap * 0.8)} of {cap}")
+    long_text = "word " * (cap // 5 + 1)
+    tab.ask(long_text)
+    wait_text(tab.log, text_of("utter_edge_too_long"))
+    expect(tab.textbox).to_have_value(long_text.strip())
+    expect(counter).to_contain_text(f"{len(long_text.strip())} of {cap}")
+    expect(counter).to_contain_text("too long")
+
+
 # --- The network and embedding --------------------------------------------------------------------
 
 

@@ -21,7 +21,7 @@ from sanic import Sanic, response
 
 from actions.handoff import ActionHandoff, ActionLeaveQuestion, ActionSaveContact
 from bot import hours, settings
-from bot.content.responses import render
+from bot.content.responses import fill, load_domain_responses, render
 from bot.handoff import question_messages, transcript
 from bot.paths import PROJECT_ROOT
 from bot.storage import webhook as handoff_webhook
@@ -85,6 +85,7 @@ def tracker(
     events: List[Dict[str, Any]],
     slots: Optional[Dict[str, Any]] = None,
     latest: Optional[Dict[str, Any]] = None,
+    latest_action: str = "action_listen",
 ) -> Tracker:
     last_user = [e for e in events if e["event"] == "user"][-1] if events else {}
     latest = latest or {
@@ -101,7 +102,7 @@ def tracker(
             "paused": False,
             "followup_action": None,
             "active_loop": {},
-            "latest_action_name": "action_listen",
+            "latest_action_name": latest_action,
         }
     )
 
@@ -164,6 +165,68 @@ def test_handoff_when_not_covered_out_of_hours(intent):
     ]
     assert messages == []
     _valid_slots(events)
+
+
+POST = (
+    "We had the conference last week and the kids are on a plan now. My partner is living at "
+    "his brother's and we see him on Sundays at the park with my sister there. It has been "
+    "the hardest few months of my life and I am exhausted from it all. Can they really keep "
+    "him away from his own children for months like this?"
+)
+
+
+def handoff_words(events: List[Dict[str, Any]]) -> str:
+    """utter_handoff as Rasa picks it for the slots the action set: the first variation
+    whose conditions all hold, filled from the settings."""
+    slots = {e["name"]: e["value"] for e in events}
+    for variation in load_domain_responses()["utter_handoff"]:
+        if all(slots.get(c["name"]) == c["value"] for c in variation.get("condition") or []):
+            return fill(variation["text"], {**settings.placeholders(), **slots})
+    raise AssertionError(f"no variation of utter_handoff fits {slots}")
+
+
+def test_a_post_that_nothing_fits_gets_the_acknowledgement_in_two_messages():
+    state = tracker([user(POST, "nlu_fallback")])
+    events, _ = run(ActionHandoff(clock=lambda: CLOSED_NOW), state)
+    assert SlotSet("handoff_reason", "situation") in events
+    _valid_slots(events)
+    words = handoff_words(events)
+    assert words.startswith("That sounds like a lot to be going through")
+    assert "I can't answer that reliably" not in words
+    # The words carry everything (who can be reached, the forum, the emergency line); the
+    # offer to leave the question is the second and last message (data/rules.yml).
+    assert S.adviceline.phone in words and S.crisis["emergency"] in words
+    rules = yaml.safe_load((PROJECT_ROOT / "data" / "rules.yml").read_text(encoding="utf-8"))
+    (handoff_rule,) = [r for r in rules["rules"] if r["steps"][0] == {"action": "action_handoff"}]
+    assert handoff_rule["steps"][1:] == [
+        {"action": "utter_handoff"},
+        {"action": "utter_offer_leave_question"},
+    ]
+
+
+def test_after_the_general_answer_to_a_post_the_handoff_is_about_its_particulars():
+    state = tracker([user(POST, "process")], latest_action="action_after_answer")
+    events, _ = run(ActionHandoff(clock=lambda: OPEN_NOW), state)
+    assert SlotSet("handoff_reason", "own_case") in events
+    assert handoff_words(events).startswith("That is the general picture.")
+
+
+def test_a_post_about_a_nearby_matter_is_told_what_the_assistant_covers():
+    latest = {
+        "text": POST,
+        "intent": {"name": "out_of_scope"},
+        "faq_guard": {"reason": "other_matter", "intent": "assessment", "candidates": []},
+    }
+    state = tracker([user(POST, "out_of_scope")], latest=latest)
+    events, _ = run(ActionHandoff(clock=lambda: OPEN_NOW), state)
+    assert SlotSet("handoff_reason", "other_matter") in events
+    assert "indecent images" in handoff_words(events)
+
+
+def test_a_short_question_nothing_fits_keeps_the_plain_opening():
+    state = tracker([user("can I get legal aid", "out_of_scope")], latest_action="action_listen")
+    events, _ = run(ActionHandoff(clock=lambda: OPEN_NOW), state)
+    assert SlotSet("handoff_reason", "not_covered") in events
 
 
 def test_handoff_still_answers_when_the_hours_setting_is_broken(monkeypatch):

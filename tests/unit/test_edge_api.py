@@ -113,8 +113,11 @@ def test_widget_is_served_with_the_configured_exit_url(edge_app):
     script = requests.get(f"{edge_app.url}/widget.js", timeout=10)
     assert script.status_code == 200
     assert script.headers["content-type"].startswith("text/javascript")
-    assert script.text == widget_script(settings.load().edge.exit_url)
+    edge = settings.load().edge
+    assert script.text == widget_script(edge.exit_url, edge.max_message_chars)
     assert "__FORUM_ASSISTANT_EXIT_URL__" not in script.text
+    assert "__FORUM_ASSISTANT_MAX_CHARS__" not in script.text
+    assert f"Number({edge.max_message_chars})" in script.text
 
 
 def test_exit_url_token_is_replaced_json_encoded(tmp_path, monkeypatch):
@@ -123,9 +126,21 @@ def test_exit_url_token_is_replaced_json_encoded(tmp_path, monkeypatch):
     (tmp_path / "widget.js").write_text('var EXIT = "__FORUM_ASSISTANT_EXIT_URL__";')
     monkeypatch.setattr(edge_module, "STATIC", tmp_path)
     assert (
-        edge_module.widget_script('https://example.org/"x"')
+        edge_module.widget_script('https://example.org/"x"', 3000)
         == 'var EXIT = "https://example.org/\\"x\\"";'
     )
+
+
+def test_a_whole_post_up_to_the_cap_reaches_rasa(edge_app, fake_rasa):
+    sid = _session(edge_app)
+    limit = settings.load().edge.max_message_chars
+    assert limit >= 3000  # real forum posts run well over 1,000 characters
+    post = ("We had the conference today and I still do not understand the plan. " * 60)[:limit]
+    reply = requests.post(
+        f"{edge_app.url}/api/message", json={"session": sid, "text": post}, timeout=10
+    )
+    assert reply.status_code == 200
+    assert any(len(m) == len(post.strip()) for _, m in fake_rasa.sent)
 
 
 def test_an_empty_reply_from_rasa_is_never_a_silent_nothing(edge_app, fake_rasa):

@@ -172,3 +172,74 @@ def test_the_configured_guard_refuses_a_guess_and_gives_a_clear_answer():
     subject = _parse("fgc", 1.0, [("fgc/request", level), ("fgc/what_is", 0.0)])
     assert judge(subject, *args) is None
     assert judge(meta, *args) is not None
+
+
+# --- Long posts: only plausible options, else a person ----------------------------------------
+GRAN_POST = (
+    "My mum has said she would look after the baby if it came to it, but honestly we have not "
+    "spoken properly in years and I do not want her involved at all. The social worker keeps "
+    "bringing her up at every visit like it is already decided and I feel like nobody is "
+    "listening to me. Can I say no to my own mum being the one who looks after my baby?"
+)
+
+
+def _post_parse(text, candidates, ranking):
+    parse = _parse("nlu_fallback", 0.4, ranking)
+    parse["text"] = text
+    parse["faq_guard"] = {"candidates": candidates}
+    return parse
+
+
+def test_a_post_is_never_offered_a_meta_answer_or_a_topic_it_does_not_mention():
+    """The reported case: "Is this conversation private?" / "Is this legal advice?" offered to
+    a mother asking about her own mother caring for her baby."""
+    ranking = [("about/privacy", 0.3), ("about/legal_advice", 0.25), ("fgc/request", 0.1)]
+    parse = _post_parse(GRAN_POST, ["about/privacy", "about/legal_advice"], ranking)
+    assert faq.plan_clarification(parse, False, KNOWN) == faq.Clarification("handoff")
+
+
+def test_a_post_gets_the_plausible_options_from_further_down_the_ranking():
+    ranking = [
+        ("about/privacy", 0.55),
+        ("supervision/family_network", 0.25),
+        ("supervision/relative_cannot", 0.1),
+        ("fgc/what_is", 0.05),
+    ]
+    parse = _post_parse(GRAN_POST, ["about/privacy", "supervision/family_network"], ranking)
+    plan = faq.plan_clarification(parse, False, KNOWN)
+    assert plan == faq.Clarification(
+        "options", ["supervision/family_network", "supervision/relative_cannot"]
+    )
+
+
+def test_a_post_whose_closest_answer_is_unsure_goes_to_a_person():
+    ranking = [
+        ("supervision/family_network", faq.POST_OPTION_FLOOR - 0.05),
+        ("supervision/relative_cannot", 0.2),
+    ]
+    parse = _post_parse(GRAN_POST, [key for key, _ in ranking], ranking)
+    assert faq.plan_clarification(parse, False, KNOWN) == faq.Clarification("handoff")
+    parse["text"] = "can my mum supervise"  # a short question keeps its two options
+    assert faq.plan_clarification(parse, False, KNOWN).mode == "options"
+
+
+def test_a_post_far_from_everything_goes_to_a_person_not_a_request_to_rephrase():
+    parse = {"text": GRAN_POST, "intent_ranking": [{"name": "out_of_scope", "confidence": 0.6}]}
+    assert faq.plan_clarification(parse, False, KNOWN).mode == "handoff"
+
+
+def test_a_short_question_still_gets_its_two_closest_answers():
+    parse = _post_parse(
+        "is this private", ["about/privacy", "about/legal_advice"], [("about/privacy", 0.4)]
+    )
+    assert faq.plan_clarification(parse, False, KNOWN).options == [
+        "about/privacy",
+        "about/legal_advice",
+    ]
+
+
+def test_is_post_counts_words_and_never_a_button_payload():
+    assert faq.is_post(GRAN_POST)
+    assert not faq.is_post("what is a safety plan?")
+    assert not faq.is_post("/choose_faq" + "{}" * 60 + " x" * 60)
+    assert not faq.is_post(None)

@@ -18,6 +18,11 @@
 
   // Replaced by the edge app with the configured quick-exit destination (edge.exit_url).
   var DEFAULT_EXIT_URL = "__FORUM_ASSISTANT_EXIT_URL__";
+  // Replaced by the edge app with the message cap (edge.max_message_chars); the counter
+  // shows from COUNTER_FROM of it. Longer text is not cut: the server answers 413 and the
+  // text stays in the box to shorten.
+  var MAX_CHARS = Number("__FORUM_ASSISTANT_MAX_CHARS__") || 0;
+  var COUNTER_FROM = 0.8;
 
   var html = document.documentElement;
   if (html.hasAttribute("data-fa-widget")) return; // embedded twice: keep the first
@@ -57,6 +62,8 @@
     cleared: "Conversation cleared, here and on the server.",
     clearing: "Clearing the conversation\u2026",
     clearPending: "Cleared here. The server's copy could not be deleted yet: trying again.",
+    counter: "{n} of {max} characters",
+    overCap: "{n} of {max} characters: too long to send, please shorten it.",
     notSent: "Sorry, that message could not be sent. Please try again.",
     unreachable: "Sorry, the assistant cannot be reached right now. Please try again " +
       "in a moment, or post your question on the forum."
@@ -280,8 +287,12 @@
   var inputRow = el("div", { "class": "fa-input-row" });
   inputRow.appendChild(input);
   inputRow.appendChild(sendButton);
+  var counter = el("p", { id: "fa-counter", "class": "fa-counter", "aria-live": "polite" });
+  counter.hidden = true;
+  input.setAttribute("aria-describedby", "fa-counter");
   form.appendChild(label);
   form.appendChild(inputRow);
+  form.appendChild(counter);
 
   [header, subtitle, tools, log, repliesBox, statusRow, form].forEach(function (part) {
     panel.appendChild(part);
@@ -536,7 +547,10 @@
         return;
       }
       showReply(result);
-      if (result.status === 413 && typedText && !input.value) input.value = typedText;
+      if (result.status === 413 && typedText && !input.value) {
+        input.value = typedText;
+        updateCounter();
+      }
     });
     inflight.then(function () {
       if (mine !== epoch) return;
@@ -557,6 +571,7 @@
       return;
     }
     input.value = "";
+    updateCounter();
     addUserMessage(text);
     clearReplies();
     if (opening) {
@@ -701,6 +716,23 @@
     event.preventDefault();
     submitText();
   });
+  /** The character counter: hidden below COUNTER_FROM of the cap, a warning above it. */
+  function updateCounter() {
+    var n = input.value.length;
+    if (!MAX_CHARS || n < MAX_CHARS * COUNTER_FROM) {
+      counter.hidden = true;
+      counter.textContent = "";
+      counter.classList.remove("fa-counter-over");
+      return;
+    }
+    var over = n > MAX_CHARS;
+    counter.hidden = false;
+    counter.textContent = (over ? TEXT.overCap : TEXT.counter)
+      .replace("{n}", String(n)).replace("{max}", String(MAX_CHARS));
+    counter.classList.toggle("fa-counter-over", over);
+  }
+
+  input.addEventListener("input", updateCounter);
   input.addEventListener("keydown", function (event) {
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
       event.preventDefault();

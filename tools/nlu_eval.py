@@ -16,7 +16,11 @@
    about/) to such a request. Crisis decisions (false alarms) and clarifications
    (nlu_fallback, not a misfire) are counted separately. Skipped, with the reason
    printed, when the file is absent. CLINC texts are printed only, never written to files.
-3. --thresholds: replays the FAQ guard (bot/nlu/faq_guard.py) over the same parses for a
+3. Crisis, per half (tools/crisis_eval.py): recall (crisis answer or check-in, in
+   category) and safe-set precision on the tune half (tests/nlu/crisis) and on the
+   unforeseen half (tests/nlu_final/crisis) separately. Counts only for the unforeseen
+   half: its texts are never printed.
+4. --thresholds: replays the FAQ guard (bot/nlu/faq_guard.py) over the same parses for a
    grid of response_threshold x response_margin, so thresholds are picked from data.
 
 Output: a summary on stdout, and build/eval/results.json, report.md and confusion.png.
@@ -39,7 +43,7 @@ import yaml
 
 from bot.intents import CRISIS_PREFIX, FALLBACK, GIVE_CONTACT, RETRIEVAL_INTENTS
 from bot.paths import BUILD_DIR, CONFIG, CURRENT_MODEL, PROJECT_ROOT
-from tools import corpus
+from tools import corpus, crisis_eval
 from tools.corpus import Example
 from tools.machine import machine
 from tools.nlu_parser import NluParser, Parse
@@ -465,6 +469,10 @@ def report_markdown(results: Dict[str, Any]) -> str:
             "|---|---:|",
         ]
         lines += [f"| {label} | {n} |" for label, n in clinc["decisions"].items()]
+    crisis = results.get("crisis") or {}
+    if crisis:
+        lines += ["", "## Crisis recall and safe-set precision, per half", ""]
+        lines += [line for half in crisis.values() for line in half["lines"]]
     sweep_rows = results.get("thresholds")
     if sweep_rows:
         lines += [
@@ -564,6 +572,8 @@ def print_summary(results: Dict[str, Any], misfired: Sequence[Tuple[str, str, st
                 f"{_pct(row['fallback_rate'])} | {row['clinc_misfires']} "
                 f"({_pct(row['clinc_misfire_share'])}) |"
             )
+    for half in (results.get("crisis") or {}).values():
+        print("\n".join(half["lines"]))
     print(
         f"runtime {results['runtime_s']:.0f} s; written to build/eval/ "
         "(results.json, report.md, confusion.png)"
@@ -646,6 +656,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     parse = NluParser(args.model, quiet=True)
     results, misfired = evaluate(parse, examples, clinc_rows, args.thresholds)
     predicted = results.pop("_predicted")
+    results["crisis"] = {}
+    for name, folder in crisis_eval.HALVES.items():
+        if not folder.is_dir():
+            continue
+        half = crisis_eval.measure(parse, name, folder)
+        results["crisis"][name] = {**half.summary(), "lines": half.lines()}
     results.update(
         {
             "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),

@@ -296,3 +296,32 @@ def test_crisis_answers_are_counted_only_while_the_inbox_is_on(fake_rasa, db_url
         for c in HandoffStore(db_url).crisis_counts(since=__import__("datetime").date.min)
     ] == [("suicidal", 1)]
     assert counted == [], "the edge with the inbox off never opened the handoff store"
+
+
+def test_check_ins_are_counted_by_category_like_crisis_answers(inbox_app, fake_rasa, store):
+    fake_rasa.replies["done with it all"] = [
+        {
+            "text": "check-in",
+            "custom": {"checkin": "suicidal"},
+            "buttons": [
+                {"title": "I'm safe, carry on", "payload": "/checkin_safe"},
+                {"title": "I need help now", "payload": "/crisis_suicidal"},
+            ],
+        }
+    ]
+    session = requests.post(f"{inbox_app.url}/api/session", timeout=10).json()["session"]
+    reply = requests.post(
+        f"{inbox_app.url}/api/message",
+        timeout=10,
+        json={"session": session, "text": "done with it all"},
+    )
+    assert reply.status_code == 200
+    assert all("custom" not in message for message in reply.json()["messages"])
+    deadline = time.monotonic() + 10
+    counts = []
+    while time.monotonic() < deadline:
+        counts = store.crisis_counts(since=__import__("datetime").date.min)
+        if counts:
+            break
+        time.sleep(0.1)
+    assert [(c.category, c.count) for c in counts] == [("checkin_suicidal", 1)]

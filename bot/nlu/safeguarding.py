@@ -26,6 +26,14 @@ The last NLU component (config.yml), so nothing after it can hide a crisis. Two 
    Measured with tests/model/test_safeguarding_model.py (crisis and safe sets in tests/nlu/crisis):
    with the cues, no safe message was flagged at these floors; without them, 23 were.
 
+3. The check-in tier (issue 17): a weaker sign gets a gentle check first, never an FAQ
+   answer or a clarification. With no strong pattern and no cued classifier crisis, a
+   `checkin` rule of the patterns file, or DIET's top crisis intent at `checkin_floor`
+   (0.9) or more without a cue (and without a negation), sets checkin_<category>
+   (utter_checkin_<category>: it may have misread, 999, the category's line, and the
+   buttons "I'm safe, carry on" / "I need help now").
+Every sentence is matched on its own (crisis_patterns.sentences) and the results combined.
+
 When it fires, the intent becomes {"name": <crisis intent>, "confidence": 1.0}, that
 intent moves to the top of intent_ranking, and the parse data gains
 "safeguarding": {"category", "intent", "matched_by", "rule", "overridden"}; a vetoed
@@ -34,7 +42,9 @@ and intents only, never words of the message.
 
 The patterns file is read once, when the component is created; a missing or broken file
 raises PatternsError and Rasa does not start: safeguarding is never silently off.
-`decide` and `apply_decision` are plain functions that tests call without Rasa.
+`decide` and `apply_decision` are plain functions that tests call without Rasa. Neither
+copies the parse: `override_fields` builds only the three fields that change, so the
+spaCy doc (with a pretrained vocabulary, a deep copy of it cost seconds) is never copied.
 """
 
 from __future__ import annotations

@@ -1095,10 +1095,13 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
 
 def main(argv: Optional[List[str]] = None) -> int:
     options = parse_args(argv)
-    if not CURRENT_MODEL.exists():
+    # --crisis-only parses in this process, so it can measure another model (NLU_MODEL).
+    model_path = CURRENT_MODEL
+    if options.crisis_only and os.environ.get("NLU_MODEL"):
+        model_path = Path(os.environ["NLU_MODEL"]).resolve()
+    if not model_path.exists():
         print(
-            f"error: no trained model ({CURRENT_MODEL.relative_to(PROJECT_ROOT)}): "
-            "run `make model` first.",
+            f"error: no trained model ({model_path.name}): run `make model` first.",
             file=sys.stderr,
         )
         return 1
@@ -1132,7 +1135,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         print("Wrote build/bench/scale-out.json and scale-out.md", flush=True)
         return 0
     if options.crisis_only:
-        result = bench_crisis(CURRENT_MODEL.resolve(), corpus)
+        result = bench_crisis(model_path.resolve(), corpus)
         report["crisis_path"] = result
         (OUT_DIR / "crisis.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
         print("\n".join(crisis_markdown(result)))

@@ -35,5 +35,12 @@ CRISIS_INTENTS: Tuple[str, ...] = (
     "crisis_own_thoughts",
 )
 CRISIS_PREFIX = "crisis_"
+# The check-in intents: set only by the safeguarding override when a weaker signal
+# suggests a crisis (checkin_<category>), and the "I'm safe, carry on" button.
+CHECKIN_INTENTS: Tuple[str, ...] = tuple(
+    "checkin_" + name[len(CRISIS_PREFIX) :] for name in CRISIS_INTENTS
+)
+CHECKIN_PREFIX = "checkin_"
+CHECKIN_SAFE = "checkin_safe"
 GIVE_CONTACT = "give_contact"
 REQUEST_HUMAN = "request_human"

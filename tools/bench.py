@@ -19,6 +19,12 @@
 3. Output into build/bench/ (git-ignored): results.json, results.md (tables with the date
    and the machine) and latency.png.
 
+4. Crisis messages: the project's model parses the crisis set (tests/nlu/crisis, both
+   rounds) and as many held-out FAQ messages in this process (tools/nlu_parser.py); per
+   message latency (mean, p95) of each, and the time the safeguarding override takes to
+   apply its decision to a parse holding the spaCy doc (`apply_decision`, which copies
+   only the fields it changes). `--crisis-only` runs just this part.
+
 `--scale-out 1,2` measures instead the project on one, then two Rasa servers (one action
 server) sharing a PostgreSQL database made for the run and Redis, through
 endpoints.production.yml, each message going to the next server in turn: scale-out.json
@@ -77,6 +83,93 @@ TARGETS: Dict[str, float] = {
     "first_answer_s": 30.0,
     "training_s": 300.0,
 }
+
+
+# --------------------------------------------------------------------------- crisis path
+def crisis_texts() -> List[str]:
+    """The crisis messages of tests/nlu/crisis (every file with `categories`)."""
+    texts: List[str] = []
+    for path in corpus_reader.nlu_files(corpus_reader.CRISIS_DIR):
+        texts += [example.text for example in corpus_reader.read_file(path)]
+    return texts
+
+
+def bench_crisis(model: Path, corpus: "Corpus") -> Dict[str, Any]:
+    """Crisis messages against FAQ messages through the project's NLU, in this process,
+    and the cost of applying a safeguarding decision to a parse with its spaCy doc."""
+    from bot.nlu.crisis_patterns import default_patterns, make_doc, match_text
+    from bot.nlu.safeguarding import SPACY_DOC_KEY, apply_decision, decide
+    from tools.nlu_parser import NluParser
+
+    crisis = crisis_texts()
+    faq = [text for intents in corpus.faq.values() for texts in intents.values() for text in texts]
+    faq = faq[: len(crisis)]
+    parser = NluParser(model, quiet=True)
+    try:
+        parser(crisis[0])  # warm up: the first parse builds the matchers
+        timings: Dict[str, List[float]] = {"crisis": [], "faq": []}
+        caught = 0
+        for label, texts in (("crisis", crisis), ("faq", faq)):
+            for text in texts:
+                start = time.perf_counter()
+                parse = parser(text)
+                timings[label].append((time.perf_counter() - start) * 1000)
+                if label == "crisis" and parse.get("safeguarding", {}).get("intent"):
+                    caught += 1
+    finally:
+        parser.close()
+    patterns = default_patterns()
+    apply_ms: List[float] = []
+    for text in crisis:
+        doc = make_doc(text)
+        result = match_text(text, patterns)
+        parse = {
+            "text": text,
+            "intent": {"name": "nlu_fallback", "confidence": 0.3},
+            "intent_ranking": [],
+            SPACY_DOC_KEY: doc,
+        }
+        decision = decide(parse, result, 0.3, 0.3)
+        start = time.perf_counter()
+        apply_decision(parse, decision)
+        apply_ms.append((time.perf_counter() - start) * 1000)
+
+    def stats(values: List[float]) -> Dict[str, Any]:
+        return {
+            "messages": len(values),
+            "mean_ms": _round(sum(values) / len(values)) if values else None,
+            "p95_ms": _round(percentile(values, 95)),
+        }
+
+    return {
+        "crisis": stats(timings["crisis"]),
+        "faq": stats(timings["faq"]),
+        "crisis_answered_by_override": caught,
+        "apply_decision": stats(apply_ms),
+    }
+
+
+def crisis_markdown(result: Dict[str, Any]) -> List[str]:
+    """The crisis-path table for results.md."""
+    lines = [
+        "",
+        "| Crisis path (in-process NLU) | Messages | Mean ms | p95 ms |",
+        "|---|---:|---:|---:|",
+    ]
+    for key, title in (
+        ("crisis", "crisis messages, full parse"),
+        ("faq", "FAQ messages, full parse"),
+        ("apply_decision", "apply_decision with the spaCy doc"),
+    ):
+        row = result[key]
+        lines.append(
+            f"| {title} | {row['messages']} | {_cell(row['mean_ms'])} | {_cell(row['p95_ms'])} |"
+        )
+    lines.append(
+        f"\nCrisis messages given a crisis intent or a check-in by the override: "
+        f"{result['crisis_answered_by_override']} of {result['crisis']['messages']}."
+    )
+    return lines
 
 
 # --------------------------------------------------------------------------- messages
@@ -923,6 +1016,8 @@ def markdown(report: Dict[str, Any]) -> str:
     for name, check in report["checks"].items():
         met = {True: "yes", False: "NO", None: "not measured"}[check["met"]]
         lines.append(f"| {name} | {_cell(check['value'])} | {check['target']} | {met} |")
+    if report.get("crisis_path"):
+        lines += crisis_markdown(report["crisis_path"])
     lines += [""] + [f"- {note}" for note in report["notes"]] + [""]
     return "\n".join(lines)
 
@@ -1032,6 +1127,11 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     parser.add_argument(
         "--only", choices=["project", "default"], default=None, help="benchmark one model only"
     )
+    parser.add_argument(
+        "--crisis-only",
+        action="store_true",
+        help="only the crisis-path measurement (in-process, no servers): crisis.json",
+    )
     options = parser.parse_args(argv)
     try:
         options.levels = [int(item) for item in options.levels.split(",") if item.strip()]
@@ -1057,10 +1157,13 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
 
 def main(argv: Optional[List[str]] = None) -> int:
     options = parse_args(argv)
-    if not CURRENT_MODEL.exists():
+    # --crisis-only parses in this process, so it can measure another model (NLU_MODEL).
+    model_path = CURRENT_MODEL
+    if options.crisis_only and os.environ.get("NLU_MODEL"):
+        model_path = Path(os.environ["NLU_MODEL"]).resolve()
+    if not model_path.exists():
         print(
-            f"error: no trained model ({CURRENT_MODEL.relative_to(PROJECT_ROOT)}): "
-            "run `make model` first.",
+            f"error: no trained model ({model_path.name}): run `make model` first.",
             file=sys.stderr,
         )
         return 1
@@ -1093,8 +1196,16 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(scale_out_markdown(report))
         print("Wrote build/bench/scale-out.json and scale-out.md", flush=True)
         return 0
+    if options.crisis_only:
+        result = bench_crisis(model_path.resolve(), corpus)
+        report["crisis_path"] = result
+        (OUT_DIR / "crisis.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
+        print("\n".join(crisis_markdown(result)))
+        print("Wrote build/bench/crisis.json", flush=True)
+        return 0
     models: Dict[str, Tuple[Path, Dict[str, Any], bool]] = {}
     if options.only in (None, "project"):
+        report["crisis_path"] = bench_crisis(CURRENT_MODEL.resolve(), corpus)
         models["project"] = (CURRENT_MODEL.resolve(), project_training(options.retrain), True)
     if options.only in (None, "default"):
         model, trained = ensure_default_model(options.default_epochs)

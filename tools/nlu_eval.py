@@ -20,7 +20,11 @@
    the final split, measured once at the end) as the first message of a conversation:
    right (the expected answer, or a handoff where nothing fits), wrong answer, irrelevant
    clarification, crisis missed, and the rest; ids of the posts not right, never their text.
-4. --thresholds: replays the FAQ guard (bot/nlu/faq_guard.py) over the same parses for a
+4. Crisis, per half (tools/crisis_eval.py): recall (crisis answer or check-in, in
+   category) and safe-set precision on the tune half (tests/nlu/crisis) and on the
+   unforeseen half (tests/nlu_final/crisis) separately. Counts only for the unforeseen
+   half: its texts are never printed.
+5. --thresholds: replays the FAQ guard (bot/nlu/faq_guard.py) over the same parses for a
    grid of response_threshold x response_margin, so thresholds are picked from data.
 
 Output: a summary on stdout, and build/eval/results.json, report.md and confusion.png.
@@ -43,7 +47,7 @@ import yaml
 
 from bot.intents import CRISIS_PREFIX, FALLBACK, GIVE_CONTACT, RETRIEVAL_INTENTS
 from bot.paths import BUILD_DIR, CONFIG, CURRENT_MODEL, DOMAIN, PROJECT_ROOT
-from tools import corpus, long_posts
+from tools import corpus, crisis_eval, long_posts
 from tools.corpus import Example
 from tools.machine import machine
 from tools.nlu_parser import NluParser, Parse
@@ -497,6 +501,10 @@ def report_markdown(results: Dict[str, Any]) -> str:
         ]
         lines += [f"| {label} | {n} |" for label, n in clinc["decisions"].items()]
     lines += ["", *_long_post_lines(results.get("long_posts"))]
+    crisis = results.get("crisis") or {}
+    if crisis:
+        lines += ["", "## Crisis recall and safe-set precision, per half", ""]
+        lines += [line for half in crisis.values() for line in half["lines"]]
     sweep_rows = results.get("thresholds")
     if sweep_rows:
         lines += [
@@ -632,6 +640,8 @@ def print_summary(results: Dict[str, Any], misfired: Sequence[Tuple[str, str, st
                 f"{_pct(row['fallback_rate'])} | {row['clinc_misfires']} "
                 f"({_pct(row['clinc_misfire_share'])}) |"
             )
+    for half in (results.get("crisis") or {}).values():
+        print("\n".join(half["lines"]))
     print(
         f"runtime {results['runtime_s']:.0f} s; written to build/eval/ "
         "(results.json, report.md, confusion.png)"
@@ -742,6 +752,12 @@ def main(argv: Optional[List[str]] = None) -> int:
             "set": str(posts_path.relative_to(PROJECT_ROOT)),
             **evaluate_long_posts(parse, long_posts.load(posts_path), faq_answer_keys()),
         }
+    results["crisis"] = {}
+    for name, folder in crisis_eval.HALVES.items():
+        if not folder.is_dir():
+            continue
+        half = crisis_eval.measure(parse, name, folder)
+        results["crisis"][name] = {**half.summary(), "lines": half.lines()}
     results.update(
         {
             "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),

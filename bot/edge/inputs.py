@@ -38,7 +38,8 @@ def to_widget_messages(
     rasa_messages: List[Dict[str, Any]],
 ) -> Tuple[List[Dict[str, Any]], Set[str], List[str]]:
     """Rasa REST output -> widget messages [{text, buttons}], the payloads offered, and
-    the crisis categories answered (from the responses' `custom.crisis`, never shown)."""
+    the crisis categories answered (from the responses' `custom.crisis`, never shown;
+    a check-in's `custom.checkin` counts as "checkin_<category>")."""
     messages: List[Dict[str, Any]] = []
     offered: Set[str] = set()
     crises: List[str] = []
@@ -48,6 +49,8 @@ def to_widget_messages(
         custom = item.get("custom")
         if isinstance(custom, dict) and isinstance(custom.get("crisis"), str):
             crises.append(custom["crisis"])
+        if isinstance(custom, dict) and isinstance(custom.get("checkin"), str):
+            crises.append("checkin_" + custom["checkin"])
         message: Dict[str, Any] = {}
         if isinstance(item.get("text"), str):
             message["text"] = item["text"]

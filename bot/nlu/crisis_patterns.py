@@ -70,6 +70,7 @@ class Patterns:
     exclusions: Tuple[Exclusion, ...]
     cues: Tuple[Rule, ...] = ()  # one Rule per category, named "cue"
     lists: Mapping[str, Tuple[str, ...]] = field(default_factory=dict)
+    checkin: Tuple[Rule, ...] = ()  # weaker rules: a gentle check, not the crisis answer
 
 
 def load_patterns(path: Path | str = PATTERNS_FILE) -> Patterns:
@@ -126,7 +127,19 @@ def _compile_file(raw: Dict[str, Any]) -> Patterns:
         Rule(category, "cue", _compile_many(raw_cues[category], lists, f"cues {category}"))
         for category in CRISIS_INTENTS
     )
-    patterns = Patterns(priority, tuple(rules), tuple(exclusions), cues, lists)
+    checkin: List[Rule] = []
+    raw_checkin = raw.get("checkin") or {}
+    if not isinstance(raw_checkin, dict) or set(raw_checkin) - set(CRISIS_INTENTS):
+        raise PatternsError(f"checkin must map crisis intents {CRISIS_INTENTS} to named rules")
+    for category, named in raw_checkin.items():
+        if not isinstance(named, dict) or not named:
+            raise PatternsError(f"checkin {category}: needs at least one named rule")
+        for name, patterns in named.items():
+            compiled = _compile_many(patterns, lists, f"checkin {category}/{name}")
+            checkin.append(Rule(category, str(name), compiled))
+    patterns = Patterns(
+        priority, tuple(rules), tuple(exclusions), cues, lists, checkin=tuple(checkin)
+    )
     _check_with_spacy(patterns)
     return patterns
 
@@ -293,6 +306,8 @@ class PatternResult:
     excluded: Tuple[str, ...] = ()  # rules whose matches an exclusion removed
     vetoed: Tuple[str, ...] = ()  # categories a negation vetoes
     cued: Tuple[str, ...] = ()  # categories with a cue (see `cues`)
+    checkin: Optional[str] = None  # the category a weaker (check-in) rule suggests
+    checkin_rule: Optional[str] = None  # the check-in rule that suggested it
 
 
 class CrisisMatcher:
@@ -306,16 +321,31 @@ class CrisisMatcher:
         self.crisis = Matcher(vocab, validate=True)
         self.exclude = Matcher(vocab, validate=True)
         self.cue = Matcher(vocab, validate=True)
+        self.check = Matcher(vocab, validate=True)
         self._rules = {rule.key: rule for rule in patterns.rules}
         self._exclusions = {excl.key: excl for excl in patterns.exclusions}
+        self._checkin = {f"checkin:{rule.key}": rule for rule in patterns.checkin}
         for rule in patterns.rules:
             self.crisis.add(rule.key, [list(p) for p in rule.patterns])
         for excl in patterns.exclusions:
             self.exclude.add(excl.key, [list(p) for p in excl.patterns])
         for cue in patterns.cues:
             self.cue.add(cue.key, [list(p) for p in cue.patterns])
+        for key, rule in self._checkin.items():
+            self.check.add(key, [list(p) for p in rule.patterns])
 
     def match(self, doc: Any) -> PatternResult:
+        """Every sentence of the message matched on its own (`sentences`), then combined:
+        the highest-priority crisis category of any sentence, cues and vetoes of all.
+
+        A pattern's gap never reaches across a sentence end, and a negation in one
+        sentence ("I'm not suicidal.") never hides a crisis in another."""
+        results = [self.match_span(span) for span in sentences(doc)]
+        if len(results) == 1:
+            return results[0]
+        return combine(results, self.patterns.priority)
+
+    def match_span(self, doc: Any) -> PatternResult:
         """Crisis matches and cues, minus those an exclusion of their category wholly contains."""
         strings = self.vocab.strings
         excl_spans = [
@@ -344,6 +374,14 @@ class CrisisMatcher:
         vetoed = {cat for excl, _, _ in excl_spans if excl.veto for cat in excl.categories}
         ordered = [cat for cat in self.patterns.priority if cat in found]
         category = ordered[0] if ordered else None
+        checks: Dict[str, str] = {}
+        for key, start, end in sorted(self.check(doc), key=lambda m: (m[1], m[2])):
+            rule = self._checkin[strings[key]]
+            if inside_exclusion(rule.category, start, end):
+                excluded.append(f"checkin:{rule.key}")
+                continue
+            checks.setdefault(rule.category, rule.key)
+        check = next((cat for cat in self.patterns.priority if cat in checks), None)
         return PatternResult(
             category=category,
             rule=found.get(category) if category else None,
@@ -351,7 +389,64 @@ class CrisisMatcher:
             excluded=tuple(dict.fromkeys(excluded)),
             vetoed=tuple(cat for cat in self.patterns.priority if cat in vetoed),
             cued=tuple(cat for cat in self.patterns.priority if cat in cued),
+            checkin=check,
+            checkin_rule=checks.get(check) if check else None,
         )
+
+
+# Tokens that end a sentence. A message typed without any is one sentence.
+SENTENCE_ENDS = frozenset({".", "!", "?", "...", "\n", "\n\n", ";"})
+
+
+def sentences(doc: Any) -> List[Any]:
+    """The message's sentences as spans of its doc: split after ".", "!", "?", ";" and
+    line breaks (runs of them count once), so a long post is checked sentence by sentence."""
+    spans: List[Any] = []
+    start = 0
+    for token in doc:
+        text = token.text
+        if text in SENTENCE_ENDS or (text and set(text) <= set(".!?\n ")):
+            if token.i + 1 - start > 1:
+                spans.append(doc[start : token.i + 1])
+            start = token.i + 1
+    if start < len(doc):
+        spans.append(doc[start:])
+    return spans or [doc[:]]
+
+
+def combine(results: List[PatternResult], priority: Tuple[str, ...]) -> PatternResult:
+    """One result for a message from its sentences' results (see `CrisisMatcher.match`).
+
+    A category stays vetoed only when no other sentence has a match or a cue of it."""
+    found: Dict[str, str] = {}
+    checks: Dict[str, str] = {}
+    for result in results:
+        for name in result.categories:
+            if name == result.category and result.rule:
+                found.setdefault(name, result.rule)
+            else:
+                found.setdefault(name, "")
+        if result.checkin and result.checkin_rule:
+            checks.setdefault(result.checkin, result.checkin_rule)
+    cued = {cat for result in results for cat in result.cued}
+    cued_elsewhere = {cat for r in results for cat in r.cued if cat not in r.vetoed}
+    vetoed = {cat for r in results for cat in r.vetoed} - cued_elsewhere - set(found)
+    ordered = [cat for cat in priority if cat in found]
+    category = ordered[0] if ordered else None
+    rule: Optional[str] = next((r.rule for r in results if r.category == category and r.rule), None)
+    if category and rule is None:
+        rule = found[category] or None
+    check = next((cat for cat in priority if cat in checks), None)
+    return PatternResult(
+        category=category,
+        rule=rule,
+        categories=tuple(ordered),
+        excluded=tuple(dict.fromkeys(key for r in results for key in r.excluded)),
+        vetoed=tuple(cat for cat in priority if cat in vetoed),
+        cued=tuple(cat for cat in priority if cat in cued),
+        checkin=check,
+        checkin_rule=checks.get(check) if check else None,
+    )
 
 
 _NLP_CACHE: Dict[str, Any] = {}

@@ -26,6 +26,14 @@ The last NLU component (config.yml), so nothing after it can hide a crisis. Two 
    Measured with tests/model/test_safeguarding_model.py (crisis and safe sets in tests/nlu/crisis):
    with the cues, no safe message was flagged at these floors; without them, 23 were.
 
+3. The check-in tier (issue 17): a weaker sign gets a gentle check first, never an FAQ
+   answer or a clarification. With no strong pattern and no cued classifier crisis, a
+   `checkin` rule of the patterns file, or DIET's top crisis intent at `checkin_floor`
+   (0.9) or more without a cue (and without a negation), sets checkin_<category>
+   (utter_checkin_<category>: it may have misread, 999, the category's line, and the
+   buttons "I'm safe, carry on" / "I need help now").
+Every sentence is matched on its own (crisis_patterns.sentences) and the results combined.
+
 When it fires, the intent becomes {"name": <crisis intent>, "confidence": 1.0}, that
 intent moves to the top of intent_ranking, and the parse data gains
 "safeguarding": {"category", "intent", "matched_by", "rule", "overridden"}; a vetoed
@@ -34,12 +42,13 @@ and intents only, never words of the message.
 
 The patterns file is read once, when the component is created; a missing or broken file
 raises PatternsError and Rasa does not start: safeguarding is never silently off.
-`decide` and `apply_decision` are plain functions that tests call without Rasa.
+`decide` and `apply_decision` are plain functions that tests call without Rasa. Neither
+copies the parse: `override_fields` builds only the three fields that change, so the
+spaCy doc (with a pretrained vocabulary, a deep copy of it cost seconds) is never copied.
 """
 
 from __future__ import annotations
 
-import copy
 import logging
 from dataclasses import dataclass
 from typing import Any, ClassVar, Dict, List, Mapping, Optional, Text
@@ -47,7 +56,7 @@ from typing import Any, ClassVar, Dict, List, Mapping, Optional, Text
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.intents import CRISIS_INTENTS, FALLBACK
+from bot.intents import CHECKIN_PREFIX, CRISIS_INTENTS, CRISIS_PREFIX, FALLBACK
 from bot.nlu.component import StatelessComponent
 from bot.nlu.crisis_patterns import (
     PatternResult,
@@ -71,17 +80,22 @@ SPACY_DOC_KEY = "text_spacy_doc"  # rasa.nlu.constants.SPACY_DOCS["text"]
 class Decision:
     """What to do with one parse: fire a crisis intent, veto one, or nothing (None)."""
 
-    action: str  # "fire" | "veto"
-    category: str  # the crisis intent fired or vetoed
+    action: str  # "fire" | "checkin" | "veto"
+    category: str  # the crisis intent fired, checked or vetoed
     matched_by: str  # "pattern" | "classifier"
     rule: Optional[str] = None  # the pattern rule, or the classifier's reason
     confidence: float = 0.0  # the classifier's confidence for the crisis intent
 
 
 def decide(
-    parse: Mapping[str, Any], result: PatternResult, fallback_floor: float, confident_floor: float
+    parse: Mapping[str, Any],
+    result: PatternResult,
+    fallback_floor: float,
+    confident_floor: float,
+    checkin_floor: float = 1.1,
 ) -> Optional[Decision]:
-    """Whether this parse must become a crisis intent (see the module docstring)."""
+    """Whether this parse must become a crisis intent, a check-in, or a vetoed
+    prediction (see the module docstring)."""
     if result.category:
         return Decision("fire", result.category, "pattern", result.rule, 1.0)
     intent = (parse.get("intent") or {}).get("name")
@@ -93,52 +107,78 @@ def decide(
         confidence = float((parse.get("intent") or {}).get("confidence") or 0.0)
         if intent in result.vetoed:
             return Decision("veto", intent, "classifier", "negation", confidence)
-        if intent not in result.cued:
-            return Decision("veto", intent, "classifier", "no_cue", confidence)
-        return Decision("fire", intent, "classifier", "top_intent", confidence)
-    if best is None:
-        return None
-    floor = fallback_floor if intent == FALLBACK else confident_floor
-    reason = "over_fallback" if intent == FALLBACK else "over_intent"
-    confidence = float(best.get("confidence") or 0.0)
-    if confidence < floor or best["name"] in result.vetoed or best["name"] not in result.cued:
-        return None
-    return Decision("fire", best["name"], "classifier", reason, confidence)
+        if intent in result.cued:
+            return Decision("fire", intent, "classifier", "top_intent", confidence)
+        if result.checkin:
+            return Decision("checkin", result.checkin, "pattern", result.checkin_rule, 1.0)
+        if confidence >= checkin_floor:
+            return Decision("checkin", intent, "classifier", "no_cue", confidence)
+        return Decision("veto", intent, "classifier", "no_cue", confidence)
+    if best is not None:
+        floor = fallback_floor if intent == FALLBACK else confident_floor
+        reason = "over_fallback" if intent == FALLBACK else "over_intent"
+        confidence = float(best.get("confidence") or 0.0)
+        if (
+            confidence >= floor
+            and best["name"] not in result.vetoed
+            and best["name"] in result.cued
+        ):
+            return Decision("fire", best["name"], "classifier", reason, confidence)
+    if result.checkin:
+        return Decision("checkin", result.checkin, "pattern", result.checkin_rule, 1.0)
+    return None
 
 
-def apply_decision(parse: Dict[str, Any], decision: Optional[Decision]) -> Dict[str, Any]:
-    """The parse data after the decision: intent, intent_ranking and the output property."""
-    if decision is None:
-        return parse
-    parse = copy.deepcopy(parse)
+def checkin_intent(category: str) -> str:
+    """The check-in intent of a crisis intent: crisis_suicidal -> checkin_suicidal."""
+    return CHECKIN_PREFIX + category[len(CRISIS_PREFIX) :]
+
+
+def override_fields(parse: Mapping[str, Any], decision: Decision) -> Dict[str, Any]:
+    """Only the fields the decision changes: intent, intent_ranking and the output property.
+
+    Nothing else of the parse is read or copied (the spaCy doc, the tokens and the
+    features stay where they are, shared)."""
     previous = (parse.get("intent") or {}).get("name")
     ranking = list(parse.get("intent_ranking") or [])
-    if decision.action == "fire":
-        parse["intent"] = {"name": decision.category, "confidence": 1.0}
-        rest = [item for item in ranking if item.get("name") != decision.category]
-        parse["intent_ranking"] = [dict(parse["intent"])] + rest
-        parse[OUTPUT_KEY] = {
-            "category": decision.category.replace("crisis_", "", 1),
-            "intent": decision.category,
+    if decision.action in ("fire", "checkin"):
+        name = decision.category
+        if decision.action == "checkin":
+            name = checkin_intent(decision.category)
+        intent = {"name": name, "confidence": 1.0}
+        rest = [dict(item) for item in ranking if item.get("name") != name]
+        output: Dict[str, Any] = {
+            "category": decision.category.replace(CRISIS_PREFIX, "", 1),
+            "intent": name,
             "matched_by": decision.matched_by,
             "rule": decision.rule,
             "overridden": previous,
         }
+        if decision.action == "checkin":
+            output["checkin"] = True
     else:
-        parse["intent"] = {"name": FALLBACK, "confidence": decision.confidence}
+        intent = {"name": FALLBACK, "confidence": decision.confidence}
         rest = [
-            item
+            dict(item)
             for item in ranking
             if item.get("name") not in CRISIS_INTENTS and item.get("name") != FALLBACK
         ]
-        parse["intent_ranking"] = [dict(parse["intent"])] + rest
-        parse[OUTPUT_KEY] = {
+        output = {
             "vetoed": decision.category,
             "matched_by": decision.matched_by,
             "reason": decision.rule,
             "overridden": previous,
         }
-    return parse
+    return {"intent": intent, "intent_ranking": [dict(intent)] + rest, OUTPUT_KEY: output}
+
+
+def apply_decision(parse: Dict[str, Any], decision: Optional[Decision]) -> Dict[str, Any]:
+    """The parse data after the decision: a new top-level dict sharing every value the
+    decision leaves alone (no deep copy: the spaCy doc is never copied), with intent,
+    intent_ranking and the output property set (`override_fields`)."""
+    if decision is None:
+        return parse
+    return {**parse, **override_fields(parse, decision)}
 
 
 # --- The Rasa component --------------------------------------------------------------------
@@ -154,6 +194,7 @@ class SafeguardingOverride(StatelessComponent):
         "patterns_file": None,
         "fallback_floor": 0.3,
         "confident_floor": 0.3,
+        "checkin_floor": 0.9,
     }
 
     def __init__(self, config: Dict[Text, Any], patterns: Optional[Patterns] = None) -> None:
@@ -165,6 +206,7 @@ class SafeguardingOverride(StatelessComponent):
         )
         self.fallback_floor = float(self.config["fallback_floor"])
         self.confident_floor = float(self.config["confident_floor"])
+        self.checkin_floor = float(self.config["checkin_floor"])
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
@@ -176,11 +218,15 @@ class SafeguardingOverride(StatelessComponent):
                 logger.warning("No spaCy doc in the message: tokenising it here for safeguarding.")
                 doc = make_doc(text)
             result = matcher_for(self.patterns, doc.vocab).match(doc)
-            decision = decide(message.data, result, self.fallback_floor, self.confident_floor)
+            decision = decide(
+                message.data,
+                result,
+                self.fallback_floor,
+                self.confident_floor,
+                self.checkin_floor,
+            )
             if decision is None:
                 continue
-            updated = apply_decision(message.data, decision)
-            message.set("intent", updated["intent"], add_to_output=True)
-            message.set("intent_ranking", updated["intent_ranking"], add_to_output=True)
-            message.set(OUTPUT_KEY, updated[OUTPUT_KEY], add_to_output=True)
+            for key, value in override_fields(message.data, decision).items():
+                message.set(key, value, add_to_output=True)
         return messages

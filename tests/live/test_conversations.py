@@ -40,3 +40,27 @@ def test_the_demo_page_is_served(stack):
     page = requests.get(f"{stack.edge_url}/", timeout=10)
     assert page.status_code == 200
     assert '<script src="/widget.js"' in page.text
+
+
+def test_a_crisis_sentence_inside_a_long_post_comes_first(stack):
+    post = (
+        "We had the review of the safety plan on Monday and my sister agreed to supervise. "
+        "The social worker wants the plan written up by Friday. "
+        "Honestly I have lined up every pill in the house tonight. "
+        "Can the plan be changed if my mum moves in with us?"
+    )
+    reply = stack.rasa(_sender(), post)
+    assert reply[0]["text"] == render("utter_crisis_suicidal")["text"]
+    assert all(not m.get("text", "").startswith("Is your question") for m in reply)
+
+
+def test_a_weaker_sign_gets_the_check_in_and_its_buttons(stack):
+    sender = _sender()
+    reply = stack.rasa(sender, "what is a safety plan")
+    reply = stack.rasa(sender, "honestly im just done with it all")
+    assert reply[0]["text"] == render("utter_checkin_suicidal")["text"]
+    assert [b["payload"] for b in reply[0]["buttons"]] == ["/checkin_safe", "/crisis_suicidal"]
+    safe = stack.rasa(sender, "/checkin_safe")
+    assert [m["text"] for m in safe] == [render("utter_crisis_carry_on")["text"]]
+    help_now = stack.rasa(sender, "/crisis_suicidal")
+    assert help_now[0]["text"] == render("utter_crisis_suicidal")["text"]

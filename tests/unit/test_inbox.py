@@ -575,3 +575,32 @@ def test_one_first_party_stylesheet_allowed_by_the_csp(inbox_app, store):
     page = browser.get(f"{inbox_app.url}/adviser/requests/{request.reference}").text
     assert '<li class="from-parent"><span class="speaker">Parent, 09:30</span>Question' in page
     assert '<li class="from-assistant">' in page
+
+
+def test_check_ins_are_counted_by_category_like_crisis_answers(inbox_app, fake_rasa, store):
+    fake_rasa.replies["done with it all"] = [
+        {
+            "text": "check-in",
+            "custom": {"checkin": "suicidal"},
+            "buttons": [
+                {"title": "I'm safe, carry on", "payload": "/checkin_safe"},
+                {"title": "I need help now", "payload": "/crisis_suicidal"},
+            ],
+        }
+    ]
+    session = requests.post(f"{inbox_app.url}/api/session", timeout=10).json()["session"]
+    reply = requests.post(
+        f"{inbox_app.url}/api/message",
+        timeout=10,
+        json={"session": session, "text": "done with it all"},
+    )
+    assert reply.status_code == 200
+    assert all("custom" not in message for message in reply.json()["messages"])
+    deadline = time.monotonic() + 10
+    counts = []
+    while time.monotonic() < deadline:
+        counts = store.crisis_counts(since=__import__("datetime").date.min)
+        if counts:
+            break
+        time.sleep(0.1)
+    assert [(c.category, c.count) for c in counts] == [("checkin_suicidal", 1)]

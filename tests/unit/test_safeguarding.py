@@ -424,3 +424,126 @@ def test_the_test_sets_are_big_enough():
     assert set(sets) == set(CRISIS_INTENTS)
     assert all(len(messages) >= 30 for messages in sets.values())
     assert sum(len(messages) for messages in corpus.safe_messages().values()) >= 120
+
+
+# --- 4. Issue 17: the check-in tier, sentences, and a cheap override --------------------------
+
+
+def checks(category: str, *cues: str) -> cp.PatternResult:
+    """No strong pattern; a check-in rule of `category` matched."""
+    return cp.PatternResult(
+        category=None, rule=None, cued=cues, checkin=category, checkin_rule=f"{category}/x"
+    )
+
+
+def test_a_weaker_pattern_gets_a_check_in_instead_of_a_faq():
+    parse = _parse("safety_plan", 0.6, {"safety_plan": 0.6, "fgc": 0.2})
+    decision = _decide(parse, checks("crisis_suicidal"))
+    assert (decision.action, decision.category, decision.matched_by) == (
+        "checkin",
+        "crisis_suicidal",
+        "pattern",
+    )
+    after = sg.apply_decision(parse, decision)
+    assert after["intent"] == {"name": "checkin_suicidal", "confidence": 1.0}
+    assert after["intent_ranking"][0] == after["intent"]
+    assert after["safeguarding"]["checkin"] is True
+    assert after["safeguarding"]["category"] == "suicidal"
+    # under a clarification too
+    fallback = _parse("nlu_fallback", 0.4, {"nlu_fallback": 0.4})
+    assert _decide(fallback, checks("crisis_own_thoughts")).action == "checkin"
+
+
+def test_a_strong_pattern_or_a_cued_classifier_wins_over_a_check_in():
+    parse = _parse("crisis_suicidal", 0.8, {"crisis_suicidal": 0.8})
+    strong = cp.PatternResult(
+        "crisis_immediate_danger",
+        "crisis_immediate_danger/weapon",
+        ("crisis_immediate_danger",),
+        checkin="crisis_suicidal",
+        checkin_rule="crisis_suicidal/x",
+    )
+    assert _decide(parse, strong).action == "fire"
+    cued_crisis = _decide(parse, checks("crisis_young_person", "crisis_suicidal"))
+    assert (cued_crisis.action, cued_crisis.category) == ("fire", "crisis_suicidal")
+
+
+def test_the_classifier_alone_checks_in_only_when_confident():
+    floor = FLOORS["checkin_floor"]
+    sure = _parse("crisis_suicidal", floor, {"crisis_suicidal": floor})
+    unsure = _parse("crisis_suicidal", floor - 0.01, {"crisis_suicidal": floor - 0.01})
+    decide = sg.decide
+    args = (FLOORS["fallback_floor"], FLOORS["confident_floor"], floor)
+    assert decide(sure, NO_MATCH, *args).action == "checkin"
+    assert decide(sure, NO_MATCH, *args).matched_by == "classifier"
+    assert (decide(unsure, NO_MATCH, *args).action, decide(unsure, NO_MATCH, *args).rule) == (
+        "veto",
+        "no_cue",
+    )
+    vetoed = cp.match_text("I'm not suicidal, just tired")
+    assert decide(sure, vetoed, *args).action == "veto"
+
+
+@pytest.mark.parametrize(
+    "text, category",
+    [
+        ("honestly im just done with it all", "crisis_suicidal"),
+        ("he's kicking off again", "crisis_immediate_danger"),
+        ("does childline do this kind of thing", "crisis_young_person"),
+    ],
+)
+def test_check_in_rules_match(text: str, category: str):
+    result = cp.match_text(text)
+    assert result.category is None
+    assert result.checkin == category
+
+
+def test_apply_decision_never_copies_the_spacy_doc():
+    doc = cp.make_doc("i can't cope anymore")
+    parse = _parse("nlu_fallback", 0.3, {"nlu_fallback": 0.3})
+    parse[sg.SPACY_DOC_KEY] = doc
+    before = dict(parse)
+    after = sg.apply_decision(parse, _decide(parse, cp.match_text("i can't cope anymore")))
+    assert after[sg.SPACY_DOC_KEY] is doc  # shared, not a deep copy
+    assert after["intent"]["name"] == "crisis_suicidal"
+    assert parse == before and parse["intent"]["name"] == "nlu_fallback"  # input untouched
+    fields = sg.override_fields(parse, _decide(parse, cp.match_text("i can't cope anymore")))
+    assert set(fields) == {"intent", "intent_ranking", "safeguarding"}
+
+
+def test_a_long_post_is_checked_sentence_by_sentence():
+    doc = cp.make_doc("First line. Second one!\nThird? and the fourth")
+    assert [span.text.strip() for span in cp.sentences(doc)] == [
+        "first line.",
+        "second one!",
+        "third?",
+        "and the fourth",
+    ]
+    # a negation in one sentence no longer vetoes the classifier for the whole post
+    text = "I'm not suicidal. But everything feels pointless and I want it to stop"
+    result = cp.match_text(text)
+    assert "crisis_suicidal" in result.cued
+    assert "crisis_suicidal" not in result.vetoed
+    alone = cp.match_text("I'm not suicidal, just tired")
+    assert "crisis_suicidal" in alone.vetoed
+    # a crisis sentence in the middle of a question about safety plans still comes first
+    post = (
+        "We had the review of the safety plan on Monday and it went ok. "
+        "Honestly I have lined up every pill in the house tonight. "
+        "Can the plan be changed if my mum moves in?"
+    )
+    assert cp.match_text(post).category == "crisis_suicidal"
+
+
+def test_the_check_in_answers_and_their_buttons_are_in_the_domain():
+    domain = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
+    rules = (PROJECT_ROOT / "data" / "rules.yml").read_text(encoding="utf-8")
+    for crisis in CRISIS_INTENTS:
+        name = crisis.replace("crisis_", "", 1)
+        assert f"checkin_{name}" in domain["intents"]
+        (variation,) = domain["responses"][f"utter_checkin_{name}"]
+        assert variation["custom"] == {"checkin": name}
+        assert "{emergency}" in variation["text"]
+        assert [b["payload"] for b in variation["buttons"]] == ["/checkin_safe", f"/{crisis}"]
+        assert f"- intent: checkin_{name}\n      - action: utter_checkin_{name}" in rules
+    assert "- intent: checkin_safe\n      - action: utter_crisis_carry_on" in rules

@@ -7,16 +7,18 @@ tracker store (`bot.rasa.tracker_store`) and the atomic Redis lock store
 whichever of them an endpoints file names, the Rasa process
 
 * redacts every log record before any handler sees it (bot/logging_policy.py), and
-* validates action server replies with one cached validator (bot/rasa/patches.py).
+* validates action server replies with one cached validator (bot/rasa/patches.py), and
+* resolves event classes from their names with one table (bot/rasa/event_types.py).
 
-Swapping one plug-in for Rasa's own therefore keeps both, as long as the endpoints file
+Swapping one plug-in for Rasa's own therefore keeps them all, as long as the endpoints file
 names one plug-in of this package (tests/unit/test_rasa_setup.py checks both project
-endpoints files, and that importing any plug-in alone installs both). The NLU components
+endpoints files, and that importing any plug-in alone installs them). The NLU components
 (bot/nlu) do not import this package: a change here must not retrain the model.
 """
 
 from bot import logging_policy
-from bot.rasa import patches
+from bot.rasa import event_types, patches
 
 logging_policy.install()
 patches.apply()
+event_types.apply()

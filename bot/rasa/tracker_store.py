@@ -47,9 +47,15 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if self.engine.dialect.name == "sqlite":
-            url = self.engine.url
-            self.engine.dispose()
+        rasas_engine: Any = self.engine  # type: ignore[has-type]
+        if rasas_engine.dialect.name == "sqlite":
+            # Rasa's engine opens a new SQLite connection for every load and save (the
+            # SQLAlchemy 1.4 default for files), and closing the last connection in WAL
+            # mode checkpoints and deletes the -wal file: a second fsync per message. A
+            # pool keeps connections open; it lends each to one user at a time, so the
+            # connections may move between threads (check_same_thread off).
+            url = rasas_engine.url
+            rasas_engine.dispose()
             self.engine = sa.create_engine(
                 url, poolclass=sa.pool.QueuePool, connect_args={"check_same_thread": False}
             )

@@ -1,16 +1,18 @@
-"""E-mail addresses and UK phone numbers in what parents write: the one set of patterns.
+"""E-mail addresses and phone numbers in what parents write: the one set of patterns.
 
 Two jobs read these patterns, and they need different strictness:
 
 * redaction (bot/redact.py) must remove every address and number before anything is
-  stored or logged, so it uses the broad shapes `EMAIL`, `INTERNATIONAL_PHONE` and
-  `UK_PHONE` (a near miss is removed too);
+  stored or logged: every candidate below that could be one (`contact_spans`), plus the
+  broad shapes `EMAIL`, `INTERNATIONAL_PHONE` and `UK_PHONE` (a near miss is removed too);
 * detection (`find_contacts`, `contact_message`: the NLU contact detector and the action
   that saves a way to reply) must keep only details an adviser can use, so it finds every
   candidate (`EMAIL_CANDIDATE`, `PHONE_CANDIDATE`) and then validates it (`VALID_EMAIL`,
   `UK_NATIONAL`), which also tells a parent when what they typed does not look valid.
 
-Plain functions, no Rasa import: the action server uses them as well as NLU.
+Both take their candidates from `_spans`, so whatever the detector accepts, redaction
+removes (tests/unit/test_contact.py checks it as a property). Plain functions, no Rasa
+import: the action server uses them as well as NLU.
 """
 
 from __future__ import annotations
@@ -21,14 +23,17 @@ from typing import List, Optional, Tuple
 
 # --- Redaction: broad shapes, anything that looks like one goes -----------------------------
 EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
-# UK phone numbers: +44 or 0, then 9-10 more digits, spaces/dashes/brackets allowed.
+# UK phone numbers: +44 or 0, then 9-10 more digits; spaces, dots, dashes, brackets allowed.
 UK_PHONE = re.compile(
-    r"(?<![\w+])(?:(?:\+|00)\s?44\s?(?:\(0\)\s?)?|\(?0)\d(?:[\s-]?\)?\s?\d){8,9}(?!\w)"
+    r"(?<![\w+])(?:(?:\+|00)\s?44[\s.-]?(?:\(0\)[\s.-]?)?|\(?0)\d(?:[\s.-]?\)?\s?\d){8,9}(?!\w)"
 )
 # +44/0044 numbers: redaction replaces them before card numbers, whose digit runs they resemble.
 INTERNATIONAL_PHONE = re.compile(
-    r"(?<![\w+])(?:\+|00)\s?44\s?(?:\(0\)\s?)?\d(?:[\s-]?\d){8,9}(?!\w)"
+    r"(?<![\w+])(?:\+|00)\s?44[\s.-]?(?:\(0\)[\s.-]?)?\d(?:[\s.-]?\d){8,9}(?!\w)"
 )
+# A phone-shaped candidate with this many digits is removed whether or not it is valid
+# (447700900123, a foreign number): fewer is an ordinary number ("case 123456").
+MIN_PHONE_DIGITS = 9
 
 # --- Detection: every candidate, then only valid ones ---------------------------------------
 # Anything with an "@" in it is an attempt at an address (valid or not).
@@ -85,6 +90,25 @@ def uk_phone_national(text: str) -> Optional[str]:
 def valid_email(text: str) -> bool:
     """A practical check of an address's shape (no look-up: nothing leaves the machine)."""
     return bool(VALID_EMAIL.match(text)) and ".." not in text
+
+
+def contact_spans(text: str) -> List[Tuple[str, int, int]]:
+    """What redaction removes of the candidates: (kind, start, end), in order.
+
+    Every address or number the detector accepts, every attempt at an address (text on
+    both sides of an "@"), and every phone-shaped run of MIN_PHONE_DIGITS digits or more.
+    """
+    found, candidates = _spans(text)
+    spans = {(c.kind, c.start, c.end) for c in found}
+    for start, end in candidates:
+        value = text[start:end]
+        if "@" in value:
+            local, _, domain = value.partition("@")
+            if local and domain:
+                spans.add(("email", start, end))
+        elif len(re.sub(r"\D", "", value)) >= MIN_PHONE_DIGITS:
+            spans.add(("phone", start, end))
+    return sorted(spans, key=lambda span: span[1])
 
 
 def _spans(text: str) -> Tuple[List[Contact], List[Tuple[int, int]]]:

@@ -82,6 +82,11 @@ class Edge:
     rate_limit_per_minute: int  # per session; a client address gets five times as many
     rasa_url: str
     actions_url: str
+    # Seconds Rasa gives one message before it gives up (its --response-timeout), and the
+    # edge waits for Rasa's answer: the edge's limit is the shorter, so Rasa ends a slow turn
+    # itself rather than having the connection dropped under it.
+    rasa_response_timeout_seconds: int
+    rasa_client_timeout_seconds: int
 
 
 @dataclass(frozen=True)
@@ -265,6 +270,12 @@ def parse(data: Mapping[str, Any]) -> Settings:
         edge=_plain(root, "edge", Edge),
     )
     root.done()
+    edge = settings.edge
+    if not 0 < edge.rasa_client_timeout_seconds < edge.rasa_response_timeout_seconds:
+        raise SettingsError(
+            "edge.rasa_client_timeout_seconds must be positive and below "
+            "edge.rasa_response_timeout_seconds"
+        )
     return settings
 
 

@@ -20,6 +20,7 @@ import yaml
 
 from bot.content import check, register_file, review, update
 from bot.content import register as reg
+from bot.content.material import APPROVED_MATERIAL, MaterialError, load_material
 from bot.content.register_file import REGISTER
 from bot.paths import DOMAIN
 
@@ -108,16 +109,24 @@ def report_format(out: Path, chosen: Optional[str]) -> str:
     return "csv" if out.suffix.lower() == ".csv" else "md"
 
 
-def do_report(register_path: Path, domain_path: Path, out: Path, fmt: Optional[str]) -> int:
+def do_report(
+    register_path: Path, domain_path: Path, material_path: Path, out: Path, fmt: Optional[str]
+) -> int:
     """Write the review sheet and say where it is."""
     from bot import settings
 
     register = register_file.load_register(register_path)
     responses = read_responses(domain_path)
+    material = load_material(material_path)
     rows = review.review_rows(register, responses, settings.placeholders())
+    review.add_sources(rows, material)
     chosen = report_format(out, fmt)
     generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    text = review.report_csv(rows) if chosen == "csv" else review.report_markdown(rows, generated)
+    text = (
+        review.report_csv(rows)
+        if chosen == "csv"
+        else review.report_markdown(rows, register, material, generated)
+    )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
     print(f"review sheet ({chosen}, {len(rows)} texts) written to {out}")
@@ -125,7 +134,10 @@ def do_report(register_path: Path, domain_path: Path, out: Path, fmt: Optional[s
 
 
 def run(
-    args: argparse.Namespace, register_path: Path = REGISTER, domain_path: Path = DOMAIN
+    args: argparse.Namespace,
+    register_path: Path = REGISTER,
+    domain_path: Path = DOMAIN,
+    material_path: Path = APPROVED_MATERIAL,
 ) -> int:
     """Dispatch `python -m bot content ...`; a broken register is a clear error, not a trace."""
     command = args.content_command
@@ -139,10 +151,15 @@ def run(
                 register_path, domain_path, args.name, args.by, getattr(args, "variation", None)
             )
         if command == "report":
+            chosen = getattr(args, "content", None)
             return do_report(
-                register_path, domain_path, Path(args.out), getattr(args, "format", None)
+                register_path,
+                domain_path,
+                Path(chosen) if chosen else material_path,
+                Path(args.out),
+                getattr(args, "format", None),
             )
-    except (reg.RegisterError, OSError, yaml.YAMLError) as problem:
+    except (reg.RegisterError, MaterialError, OSError, yaml.YAMLError) as problem:
         print(f"error: {problem}", file=sys.stderr)
         return 1
     raise AssertionError(f"unknown content command {command!r}")

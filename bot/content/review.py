@@ -1,15 +1,23 @@
-"""`python -m bot content report`: the review sheet an adviser reads and signs off from,
-one section (or CSV row) per variation, the text as the parent sees it."""
+"""`python -m bot content report`: the review sheet an adviser reads and signs off from.
+
+Markdown groups the texts by section of the approved material (CONTENT.md A-L, then the
+hand-off texts): each text as the parent sees it, with the points it rests on, each
+point's source and any part of it marked [check] (never said), so an adviser can check the
+text against its source. CSV has one row per variation, with the same sections and sources.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-from typing import Any, Dict, List, Mapping, Sequence
+from typing import Any, Dict, List, Mapping, Sequence, Set
 
+from bot.content.material import Material
 from bot.content.register import SOURCE_DERIVED, Register, day_of, match, response_hashes
 from bot.content.responses import fill
+
+UNTRACED = "UNTRACED"
 
 
 def _condition_words(condition: Any) -> str:
@@ -94,7 +102,33 @@ REPORT_COLUMNS = (
     "approved_by",
     "approved_at",
     "sha256",
+    "sections",
+    "sources",
 )
+
+
+def point_sections(points: Sequence[str], material: Material) -> List[str]:
+    """The sections a text's points belong to, in the order of its points (UNTRACED when
+    it has none, or a point CONTENT.md does not hold)."""
+    found: List[str] = []
+    for point in points:
+        section = material.section_of(point) or UNTRACED
+        if section not in found:
+            found.append(section)
+    return found or [UNTRACED]
+
+
+def add_sources(rows: Sequence[Dict[str, str]], material: Material) -> None:
+    """Give each row its sections and its points' sources (for the CSV sheet)."""
+    for row in rows:
+        points = [p for p in row["points"].split(", ") if p]
+        row["sections"] = ", ".join(point_sections(points, material))
+        lines = []
+        for point_id in points:
+            point = material.point(point_id)
+            shown = "; ".join(point.sources) if point else "not found in CONTENT.md"
+            lines.append(f"{point_id}: {shown}")
+        row["sources"] = "\n".join(lines)
 
 
 def report_csv(rows: Sequence[Mapping[str, str]]) -> str:
@@ -111,38 +145,83 @@ def _quote(text: str) -> str:
     return "\n".join("> " + line if line else ">" for line in text.splitlines() or [""])
 
 
-def report_markdown(rows: Sequence[Mapping[str, str]], generated: str) -> str:
-    """The review sheet as Markdown: one section per variation, text as the parent sees it."""
+def _text_lines(row: Mapping[str, str], register: Register, material: Material) -> List[str]:
+    """One text: as the parent sees it, its buttons, its points with their sources."""
+    lines = [f"### {row['name']} (variation {row['variation']})", "", _quote(row["text"]), ""]
+    if row["buttons"]:
+        lines += ["- Buttons:"] + [f"  - {line}" for line in row["buttons"].splitlines()]
+    if row["condition"]:
+        lines += [f"- Said when: {row['condition']}"]
+    if row["template"] != row["text"]:
+        lines += [f"- Template: {row['template']}"]
+    points = [p for p in row["points"].split(", ") if p]
+    lines += ["- Points:" + ("" if points else " none recorded")]
+    for point_id in points:
+        lines.append(f"  - {point_id}: {register.points.get(point_id, '(unknown id)')}")
+        point = material.point(point_id)
+        if point is None:
+            lines.append("    - Source: not found in CONTENT.md")
+            continue
+        lines += [f"    - Source: {source}" for source in point.sources]
+        lines += [f"    - Not confirmed, never said ([check]): {c.note}" for c in point.checks]
+    lines += [
+        f"- Status: {row['status']}"
+        + (f" (by {row['approved_by']} at {row['approved_at']})" if row["approved_by"] else ""),
+        "",
+    ]
+    return lines
+
+
+def report_markdown(
+    rows: Sequence[Mapping[str, str]], register: Register, material: Material, generated: str
+) -> str:
+    """The review sheet as Markdown, grouped by section of CONTENT.md: each text once,
+    under the section of its first point, and named under its other points' sections."""
     counts: Dict[str, int] = {}
     for row in rows:
         counts[row["status"]] = counts.get(row["status"], 0) + 1
+    by_section: Dict[str, List[Mapping[str, str]]] = {}
+    also: Dict[str, List[str]] = {}
+    traced: Dict[str, Set[str]] = {}
+    for row in rows:
+        points = [p for p in row["points"].split(", ") if p]
+        sections = point_sections(points, material)
+        by_section.setdefault(sections[0], []).append(row)
+        label = f"{row['name']} (variation {row['variation']})"
+        for other in sections[1:]:
+            also.setdefault(other, []).append(f"{label}, listed under {sections[0]}")
+        for point in points:
+            traced.setdefault(material.section_of(point) or UNTRACED, set()).add(point)
     lines = [
-        "# Content review sheet",
+        "# Content review sheet, by section of the approved material",
         "",
-        f"Generated {generated} from domain.yml and bot/content/register.yml. "
-        "Each section is one thing the assistant can say: the text as a parent sees it "
-        "(numbers and hours filled from bot/settings.yml; words in {braces} are filled during "
-        "the conversation), the template as stored, and the CONTENT.md points it rests on.",
+        f"Generated {generated} from domain.yml, bot/content/register.yml and CONTENT.md. "
+        "Each section of CONTENT.md lists the texts that rest on it: the text as a parent "
+        "sees it (numbers and hours filled from bot/settings.yml; words in {braces} are "
+        "filled during the conversation), the points it rests on with each point's source, "
+        "and any part of a point marked [check], which a text must never say. A text that "
+        "rests on several sections is shown under the first and named under the others.",
         "",
         "To sign off a text: `python -m bot content approve NAME --by adviser`.",
         "",
         "Status counts: " + ", ".join(f"{status} {n}" for status, n in sorted(counts.items())),
         "",
     ]
-    for row in rows:
-        lines += [f"## {row['name']} (variation {row['variation']})", "", _quote(row["text"]), ""]
-        if row["buttons"]:
-            lines += ["- Buttons:"] + [f"  - {line}" for line in row["buttons"].splitlines()]
-        if row["condition"]:
-            lines += [f"- Said when: {row['condition']}"]
-        if row["template"] != row["text"]:
-            lines += [f"- Template: {row['template']}"]
-        summaries = row["point_summaries"].splitlines()
-        lines += ["- Points:" + ("" if summaries else " none recorded")]
-        lines += [f"  - {line}" for line in summaries]
-        lines += [
-            f"- Status: {row['status']}"
-            + (f" (by {row['approved_by']} at {row['approved_at']})" if row["approved_by"] else ""),
-            "",
-        ]
+    for letter, section in material.sections.items():
+        heading = section.title if len(letter) > 1 else f"{letter}. {section.title}"
+        lines += [f"## {heading}", ""]
+        unused = [p for p in section.points.values() if p.id not in traced.get(letter, set())]
+        if unused:
+            shown = [p.id + (" ([check])" if p.checks else "") for p in unused]
+            lines += ["Points no text rests on: " + ", ".join(shown), ""]
+        for row in by_section.get(letter, []):
+            lines += _text_lines(row, register, material)
+        if also.get(letter):
+            lines += ["Also resting on this section:"] + [f"- {a}" for a in also[letter]] + [""]
+        if not by_section.get(letter) and not also.get(letter):
+            lines += ["No text rests on this section.", ""]
+    if by_section.get(UNTRACED):
+        lines += ["## Not traced to CONTENT.md", ""]
+        for row in by_section[UNTRACED]:
+            lines += _text_lines(row, register, material)
     return "\n".join(lines)

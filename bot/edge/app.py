@@ -27,8 +27,8 @@ from bot import settings as settings_module
 from bot.content.responses import render
 from bot.edge import api, inbox, pages, security
 from bot.edge.rasa_client import RasaClient
-from bot.edge.ratelimit import RateLimiter
-from bot.edge.sessions import SessionRegistry
+from bot.edge.ratelimit import RateLimiter, client_key
+from bot.edge.sessions import MAX_SESSIONS, SessionRegistry
 from bot.settings import Settings
 from bot.storage import retention
 from bot.storage.conversations import ConversationDeleter
@@ -49,11 +49,23 @@ class Edge:
     sessions: SessionRegistry
     per_session: RateLimiter
     per_address: RateLimiter
+    # New sessions a client address may open in a minute (opening costs Rasa a turn);
+    # as many as messages, as one address may carry several people.
+    new_sessions: RateLimiter
+    # Conversation deletes a client address may ask for in a minute (each leaves a tombstone).
+    deletes: RateLimiter
     # Deletes a conversation's stored events; returns how many.
     forget_conversation: Callable[[str], int]
     # Counts a crisis answer by category (the adviser inbox's counter); None: inbox off.
     on_crisis: Optional[Callable[[str], None]] = None
+    # Counts a conversation or a counted reply per week (the inbox's numbers); None: off.
+    on_count: Optional[Callable[[str, str], None]] = None
     values: Dict[str, str] = field(default_factory=dict)  # the rendered {placeholders}
+
+    @staticmethod
+    def client(request: Request) -> str:
+        """The rate-limit key of the request's client (IPv6 by /64; see ratelimit.py)."""
+        return client_key(request.remote_addr or request.ip)
 
     def notice(self, name: str) -> Dict[str, Any]:
         """A line the edge sends itself (domain.yml's utter_edge_*), placeholders filled."""
@@ -68,13 +80,15 @@ def create_app(
     handoff_store: Callable[[], HandoffStore] = default_store,
     forget_conversation: Optional[Callable[[str], int]] = None,
     env: Optional[Mapping[str, str]] = None,
+    max_sessions: int = MAX_SESSIONS,
 ) -> Sanic:
     """Build the app and its collaborators.
 
     Defaults: `settings` from bot/settings.yml, `rasa` the loopback client (RASA_URL,
     ACTIONS_URL or the settings), `handoff_store` HANDOFF_DB_URL's store, conversations
     deleted from the tracker store of the endpoints file, `env` the process environment
-    (ADVISER_SECRET, FORUM_ORIGINS).
+    (ADVISER_SECRET, EDGE_LOCAL_DEV, FORUM_ORIGINS, EDGE_PROXIES_COUNT), `max_sessions` the
+    most sessions held at once.
     """
     settings = settings or settings_module.load()
     env = os.environ if env is None else env
@@ -83,7 +97,12 @@ def create_app(
     limit = settings.edge.rate_limit_per_minute
     secret = inbox.configured_secret(env)
     adviser_inbox = (
-        inbox.AdviserInbox(secret, inbox.LazyStore(handoff_store), settings.organisation.zone)
+        inbox.AdviserInbox(
+            secret,
+            inbox.LazyStore(handoff_store),
+            settings.organisation.zone,
+            local_dev=inbox.local_development(env),
+        )
         if secret
         else None
     )
@@ -93,20 +112,30 @@ def create_app(
         or RasaClient(
             env.get("RASA_URL", settings.edge.rasa_url),
             env.get("ACTIONS_URL", settings.edge.actions_url),
+            timeout=settings.edge.rasa_client_timeout_seconds,
         ),
-        sessions=SessionRegistry(idle_seconds=60 * settings.privacy.session_expiry_minutes),
+        sessions=SessionRegistry(
+            max_sessions=max_sessions, idle_seconds=60 * settings.privacy.session_expiry_minutes
+        ),
         per_session=RateLimiter(limit),
         per_address=RateLimiter(limit * ADDRESS_LIMIT_FACTOR),
+        new_sessions=RateLimiter(limit * ADDRESS_LIMIT_FACTOR),
+        deletes=RateLimiter(limit * ADDRESS_LIMIT_FACTOR),
         forget_conversation=forget_conversation or ConversationDeleter(),
         on_crisis=adviser_inbox.count_crisis if adviser_inbox else None,
+        on_count=adviser_inbox.count if adviser_inbox else None,
         values=settings_module.placeholders(settings),
     )
 
     app = Sanic(name)
     app.config.FALLBACK_ERROR_FORMAT = "json"
     app.config.REQUEST_MAX_SIZE = 64 * 1024
+    # Behind a reverse proxy (TLS), trust this many X-Forwarded-For hops for the client
+    # address the rate limits use; 0 (the default) trusts none.
+    app.config.PROXIES_COUNT = proxies_count(env)
     app.ctx.edge = edge
     security.install(app, security.allowed_origins(settings.edge.allowed_origins, env))
+    _warn_on_forwarded(app)
     pages.register(app, edge)
     api.register(app, edge)
     if adviser_inbox is not None:
@@ -124,6 +153,38 @@ def create_app(
         return response.json({"messages": [edge.notice("utter_edge_unavailable")]}, status=500)
 
     return app
+
+
+def proxies_count(env: Mapping[str, str]) -> int:
+    """EDGE_PROXIES_COUNT: how many X-Forwarded-For hops to trust (0, the default: none)."""
+    raw = env.get("EDGE_PROXIES_COUNT", "").strip() or "0"
+    try:
+        count = int(raw)
+    except ValueError:
+        raise ValueError(f"EDGE_PROXIES_COUNT must be a whole number, not {raw!r}.") from None
+    if count < 0:
+        raise ValueError("EDGE_PROXIES_COUNT must not be negative.")
+    return count
+
+
+FORWARDED_WARNING = (
+    "A request arrived with X-Forwarded-For while EDGE_PROXIES_COUNT is 0: behind a "
+    "reverse proxy every parent then shares one rate-limit bucket. Set EDGE_PROXIES_COUNT "
+    "to the number of proxies in front of the edge app."
+)
+
+
+def _warn_on_forwarded(app: Sanic) -> None:
+    """Warn once when a proxy's X-Forwarded-For arrives and no hop is trusted."""
+    if app.config.PROXIES_COUNT:
+        return
+    warned = [False]
+
+    @app.on_request
+    async def _forwarded(request: Request) -> None:
+        if not warned[0] and "x-forwarded-for" in request.headers:
+            warned[0] = True
+            logger.warning(FORWARDED_WARNING)
 
 
 def _lifecycle(app: Sanic, edge: Edge) -> None:
@@ -158,9 +219,6 @@ def serve(host: Optional[str] = None, port: Optional[int] = None) -> None:
     host = host or os.environ.get("EDGE_HOST", "127.0.0.1")
     port = port or int(os.environ.get("EDGE_PORT", "8000"))
     app = create_app()
-    # Behind a reverse proxy (TLS), trust this many X-Forwarded-For hops for the client
-    # address the rate limiter uses; 0 (the default) trusts none.
-    app.config.PROXIES_COUNT = int(os.environ.get("EDGE_PROXIES_COUNT", "0"))
     url = f"http://{'127.0.0.1' if host == '0.0.0.0' else host}:{port}/"
 
     @app.after_server_start

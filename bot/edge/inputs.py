@@ -11,16 +11,27 @@ from typing import Any, Dict, List, Set, Tuple
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
+def _drops_at_start(ch: str) -> bool:
+    """A slash or any Unicode whitespace (U+00A0, U+2003, U+2028, U+3000, ...)."""
+    return ch == "/" or ch.isspace()
+
+
 def clean_text(text: str) -> str:
-    """Strip control and format characters, squeeze whitespace, and drop leading '/'.
+    """Strip control and format characters, squeeze spaces, and drop every leading slash
+    and whitespace character, in any mix, so the result starts with neither.
 
     Typed text must never reach Rasa as a command ("/intent{...}"): only button payloads
-    offered by the latest answer may, and those are checked separately.
+    offered by the latest answer may, and those are checked separately. Rasa strips
+    Unicode whitespace before it looks for the "/", so "/\u00a0/intent" must lose both
+    slashes, not only the first.
     """
     text = _CONTROL.sub(" ", text)
     text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
-    text = re.sub(r"[ \t]+", " ", text).strip()
-    return text.lstrip("/ \t\n").strip()
+    text = re.sub(r"[ \t]+", " ", text)
+    start = 0
+    while start < len(text) and _drops_at_start(text[start]):
+        start += 1
+    return text[start:].strip()
 
 
 def to_widget_messages(
@@ -51,3 +62,15 @@ def to_widget_messages(
         if message:
             messages.append(message)
     return messages, offered, crises
+
+
+def counted(rasa_messages: List[Dict[str, Any]]) -> List[Tuple[str, str]]:
+    """(metric, key) of each reply the numbers page counts (the responses' `custom.count`,
+    added by bot/rasa/nlg.py; never shown, never any text)."""
+    found: List[Tuple[str, str]] = []
+    for item in rasa_messages:
+        custom = item.get("custom") if isinstance(item, dict) else None
+        if isinstance(custom, dict) and isinstance(custom.get("count"), str):
+            key = custom.get("key")
+            found.append((custom["count"], key if isinstance(key, str) else ""))
+    return found

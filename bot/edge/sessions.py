@@ -3,6 +3,11 @@
 A session remembers only what the edge needs between two messages: when it was last used
 and which button payloads its latest answer offered (only those may reach Rasa as
 commands). No message text is kept here.
+
+When the registry is full, only sessions idle past the expiry are dropped to make room;
+an active session is never evicted for a new one (a flood of new sessions would otherwise
+push a parent out of their conversation mid-handoff). If no session is idle, `create`
+refuses (returns None) and the edge answers 503 with the adviceline number.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Callable, FrozenSet, Optional
 
 ALWAYS_ALLOWED_PAYLOADS: FrozenSet[str] = frozenset({"/request_human"})
+MAX_SESSIONS = 20000
 
 
 @dataclass
@@ -35,11 +41,14 @@ def new_session_id() -> str:
 
 
 class SessionRegistry:
-    """In-memory, least-recently-used registry with an idle timeout and a size cap."""
+    """In-memory registry with an idle timeout and a size cap that never evicts the active.
+
+    Sessions are kept in order of last use, so the idle ones are at the front.
+    """
 
     def __init__(
         self,
-        max_sessions: int = 20000,
+        max_sessions: int = MAX_SESSIONS,
         idle_seconds: float = 1800,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -51,13 +60,13 @@ class SessionRegistry:
     def __len__(self) -> int:
         return len(self._sessions)
 
-    def create(self) -> Session:
-        """Make a new session with a fresh id."""
+    def create(self) -> Optional[Session]:
+        """A new session with a fresh id; None when the registry is full of active sessions."""
         self._expire()
+        if len(self._sessions) >= self.max_sessions:
+            return None
         session = Session(id=new_session_id(), last_seen=self._clock())
         self._sessions[session.id] = session
-        while len(self._sessions) > self.max_sessions:
-            self._sessions.popitem(last=False)
         return session
 
     def get(self, session_id: object) -> Optional[Session]:
@@ -79,6 +88,7 @@ class SessionRegistry:
         return self._sessions.pop(session_id, None) is not None
 
     def _expire(self) -> None:
+        """Drop the sessions idle past the expiry (and only those)."""
         now = self._clock()
         while self._sessions:
             oldest = next(iter(self._sessions.values()))

@@ -29,12 +29,13 @@ from bot.redact import redact
 AS_TYPED = "text_as_typed"
 
 # Each detail goes together with the words that introduce it, as parents write them.
-_PLACEHOLDER = r"\[(?:email|phone|postcode|date|card)\]"
+_PLACEHOLDER = r"\[(?:email|phone|postcode|date|card|nhs|ni)\]"
 _OWNER = r"(?:my|our|his|her|their|the|a)\s+(?:[\w-]+'s\s+|[\w-]+s'\s+)?"
 _KIND = (
     r"(?:e-?mail(?:\s+address)?|(?:mobile|phone|contact|home|landline|work|tel(?:ephone)?)"
     r"(?:\s+(?:number|no\.?|details))?|number|post\s?code|address|dob|d\.o\.b\.?|"
-    r"date\s+of\s+birth|birthday|birth\s+date|card(?:\s+number)?)"
+    r"date\s+of\s+birth|birthday|birth\s+date|card(?:\s+number)?|"
+    r"(?:nhs|ni|national\s+insurance)(?:\s+(?:number|no\.?))?)"
 )
 _LEAD_INS = [
     rf"{_OWNER}?{_KIND}\s*(?:is|are|was|:|-|=)?\s*",  # my number is

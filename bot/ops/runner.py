@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
+from bot import settings
 from bot.paths import CURRENT_MODEL, PROJECT_ROOT
 
 PORTS: Dict[str, int] = {
@@ -59,7 +60,7 @@ def rasa_command(env: Dict[str, str], model: str, port: Optional[int] = None) ->
         "--endpoints",
         env.get("RASA_ENDPOINTS", "endpoints.yml"),
         "--response-timeout",
-        "30",
+        str(settings.load().edge.rasa_response_timeout_seconds),
     ]
     if env.get("RASA_ENABLE_API", "").lower() in {"1", "true", "yes"}:
         token = env.get("RASA_AUTH_TOKEN", "")
@@ -72,12 +73,23 @@ def rasa_command(env: Dict[str, str], model: str, port: Optional[int] = None) ->
     return command
 
 
+def rasa_env(env: Dict[str, str]) -> Dict[str, str]:
+    """The environment `rasa run` gets: Sanic's response timeout from the settings.
+
+    Rasa 3.6 applies --response-timeout only with its HTTP API on; with the API off (as
+    here) Sanic's own default (60 s) applied, far above the edge's wait. Sanic reads
+    SANIC_RESPONSE_TIMEOUT when the app is made, API on or off.
+    """
+    timeout = settings.load().edge.rasa_response_timeout_seconds
+    return {**env, "SANIC_RESPONSE_TIMEOUT": str(timeout)}
+
+
 def exec_rasa(
     model: Optional[Path] = None, port: Optional[int] = None, argv: Sequence[str] = ()
 ) -> None:
     """Replace this process with `rasa run` (used by the Procfile; by default on
     models/current.tar.gz and RASA_PORT, else 5005)."""
-    env = dict(os.environ)
+    env = rasa_env(dict(os.environ))
     command = rasa_command(env, model=str(model or CURRENT_MODEL), port=port)
     binary = str(Path(sys.executable).with_name("rasa"))
     os.chdir(PROJECT_ROOT)

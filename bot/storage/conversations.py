@@ -7,6 +7,11 @@ The database is found exactly as Rasa finds it: the `tracker_store` section of t
 endpoints file (RASA_ENDPOINTS, else endpoints.yml), with ${ENV} references expanded and
 the SQLAlchemy URL built like Rasa's `SQLTrackerStore.get_db_url`. SQLite and PostgreSQL.
 
+Clearing also leaves a tombstone (table `cleared_senders`: the sender id and when) that
+the project's tracker store honours: a turn still in flight when the parent cleared the
+conversation is not saved again under the deleted id (bot/rasa/tracker_store.py).
+Tombstones are purged with the events, after the retention limit.
+
 Plain SQLAlchemy only (no Rasa import), so the edge app stays light.
 """
 
@@ -15,6 +20,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import time
 from pathlib import Path
 from typing import Any, Callable, Dict, Optional, Union
 from urllib import parse
@@ -24,13 +30,32 @@ import yaml
 from sqlalchemy.engine import URL, Engine
 
 from bot.paths import PROJECT_ROOT
+from bot.storage.sqlite import secure_delete
 
 logger = logging.getLogger(__name__)
 
 EVENTS_TABLE = "events"
+TOMBSTONE_TABLE = "cleared_senders"
 # Tracker store types that keep events in Rasa's SQL table.
 SQL_STORE_TYPES = {"sql", "bot.rasa.tracker_store.redactingsqltrackerstore"}
 _ENV_REFERENCE = re.compile(r"\$\{([^}]*)\}")
+
+
+def tombstone_table(metadata: sa.MetaData, schema: Optional[str] = None) -> sa.Table:
+    """The table of cleared conversations: a sender id may never be stored again."""
+    return sa.Table(
+        TOMBSTONE_TABLE,
+        metadata,
+        sa.Column("sender_id", sa.String(255), primary_key=True),
+        sa.Column("cleared_at", sa.Float, nullable=False, index=True),
+        schema=schema,
+    )
+
+
+def is_cleared(connection: Any, table: sa.Table, sender_id: str) -> bool:
+    """Whether this sender's conversation was cleared (a tombstone exists)."""
+    query = sa.select(table.c.sender_id).where(table.c.sender_id == sender_id)
+    return connection.execute(query).first() is not None
 
 
 class ConversationStoreError(Exception):
@@ -119,7 +144,10 @@ class ConversationStore:
         self, url: Union[str, URL], table: str = EVENTS_TABLE, schema: Optional[str] = None
     ) -> None:
         self.url = url
-        self.engine: Engine = sa.create_engine(url, future=True)
+        # Errors never quote a statement's values (a sender id): they may be logged.
+        self.engine: Engine = secure_delete(
+            sa.create_engine(url, hide_parameters=True, future=True)
+        )
         self._table = sa.Table(
             table,
             sa.MetaData(),
@@ -128,6 +156,7 @@ class ConversationStore:
             sa.Column("timestamp", sa.Float),
             schema=schema,
         )
+        self._tombstones = tombstone_table(sa.MetaData(), schema=schema)
 
     @classmethod
     def from_endpoints(cls, path: Union[str, Path, None] = None) -> Optional["ConversationStore"]:
@@ -146,14 +175,45 @@ class ConversationStore:
         return sa.inspect(self.engine).has_table(self._table.name, schema=self._table.schema)
 
     def delete_sender(self, sender_id: str) -> int:
-        """Delete every stored event of one conversation; the number of rows deleted."""
+        """Tombstone one conversation, then delete every stored event of it; the number of
+        rows deleted.
+
+        The tombstone is committed before the delete starts: a turn that commits its
+        events before the delete is removed by it; one that commits after sees the
+        tombstone and removes its own (the tracker store checks again after committing).
+        """
         if not self._ready():
             return 0
+        self._tombstones.create(self.engine, checkfirst=True)
+        try:
+            with self.engine.begin() as connection:
+                if not is_cleared(connection, self._tombstones, sender_id):
+                    connection.execute(
+                        sa.insert(self._tombstones).values(
+                            sender_id=sender_id, cleared_at=time.time()
+                        )
+                    )
+        except sa.exc.IntegrityError:
+            pass  # cleared twice at once: the other request's tombstone stands
         with self.engine.begin() as connection:
             result = connection.execute(
                 sa.delete(self._table).where(self._table.c.sender_id == sender_id)
             )
         self._empty_wal()
+        return int(result.rowcount or 0)
+
+    def purge_tombstones_older_than(self, cutoff: float) -> int:
+        """Delete tombstones made before `cutoff` (no turn runs that long); the number."""
+        if not self._ready():
+            return 0
+        if not sa.inspect(self.engine).has_table(
+            self._tombstones.name, schema=self._tombstones.schema
+        ):
+            return 0
+        with self.engine.begin() as connection:
+            result = connection.execute(
+                sa.delete(self._tombstones).where(self._tombstones.c.cleared_at < cutoff)
+            )
         return int(result.rowcount or 0)
 
     def purge_older_than(self, cutoff: float) -> int:

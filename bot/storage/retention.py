@@ -1,11 +1,12 @@
 """`python -m bot purge [--older-than DAYS]`: the retention limit, applied.
 
 Deletes conversation events (Rasa's tracker store) and handled handoff requests older
-than DAYS (default: privacy.retention_days in bot/settings.yml). The edge app also runs
-the same purge by itself every PURGE_EVERY_HOURS hours (default 6; 0 turns that off), so
-"conversations are deleted after N days" holds without a separate scheduler; the command
-is for running it by hand or from cron. Safe to run at any time and as often as wanted.
-It prints and logs counts only, never any conversation content.
+than DAYS (default: privacy.retention_days in bot/settings.yml), with their labels and
+access-log lines, and the learning exports under build/learn/ when any request went.
+The edge app also runs the same purge by itself every PURGE_EVERY_HOURS hours (default 6;
+0 turns that off), so "conversations are deleted after N days" holds without a separate
+scheduler; the command is for running it by hand or from cron. Safe to run at any time
+and as often as wanted. It prints and logs counts only, never any conversation content.
 """
 
 from __future__ import annotations
@@ -49,7 +50,9 @@ def purge_conversations(
         return 0
     cutoff = (time.time() if now is None else now) - days * SECONDS_PER_DAY
     try:
-        return store.purge_older_than(cutoff)
+        deleted = store.purge_older_than(cutoff)
+        store.purge_tombstones_older_than(cutoff)  # ids only; counted apart from events
+        return deleted
     finally:
         store.dispose()
 
@@ -68,8 +71,13 @@ def purge_handoffs(days: int) -> Optional[int]:
         purge = handoff_store.default_store().purge_handled
     if purge is None:
         return None
-    result = purge(timedelta(days=days))
-    return int(result or 0)
+    result = int(purge(timedelta(days=days)) or 0)
+    if result:
+        # The learning exports (build/learn/) are derived from requests: they go with them.
+        from bot import learn
+
+        learn.remove_exports()
+    return result
 
 
 def every_hours(env: Optional[dict] = None) -> float:

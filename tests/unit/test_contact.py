@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from bot.contact import contact_message, find_contacts, uk_phone_national, valid_email
 from bot.redact import redact
@@ -229,3 +232,67 @@ def test_a_change_to_the_mask_rules_retrains_the_model():
 
     assert PROJECT_ROOT / "bot" / "redact.py" in model_inputs()
     assert PROJECT_ROOT / "bot" / "nlu" / "contact_mask.py" in model_inputs()
+
+
+# --- One set of patterns: whatever the detector finds, redaction removes (issue 13, 6) -------
+
+_SEPARATORS = st.sampled_from(["", " ", "-", ".", "  "])
+_UK_NUMBERS = st.sampled_from(["07700900123", "02079460000", "01614960000", "03001234567"])
+
+
+@st.composite
+def _written_numbers(draw: st.DrawFn) -> str:
+    """A UK number as parents write it: national or +44/0044, any mix of separators."""
+    digits = draw(_UK_NUMBERS)
+    prefix = draw(st.sampled_from(["0", "+44", "+44 ", "+44-", "+44.", "0044 ", "+44 (0)"]))
+    rest = digits[1:]
+    cuts = sorted(draw(st.sets(st.integers(1, len(rest) - 1), max_size=3)))
+    pieces = [rest[a:b] for a, b in zip([0, *cuts], [*cuts, len(rest)])]
+    separator = draw(_SEPARATORS)
+    return prefix + separator.join(pieces)
+
+
+_emails = st.builds(
+    "{}@{}.{}".format,
+    st.text(alphabet="abcxyz.!#$%&'*+/=?^_`{|}~-", min_size=1, max_size=12).filter(
+        lambda local: not local.startswith(".") and not local.endswith(".") and ".." not in local
+    ),
+    st.sampled_from(["example", "mail-box", "ex4mple"]),
+    st.sampled_from(["com", "co.uk", "org"]),
+)
+_words = st.text(alphabet=st.characters(whitelist_categories=("Ll", "Lu", "Zs", "Po")), max_size=15)
+
+
+@hsettings(max_examples=300, deadline=None)
+@given(before=_words, detail=st.one_of(_written_numbers(), _emails), after=_words)
+def test_everything_the_detector_finds_redaction_removes(
+    before: str, detail: str, after: str
+) -> None:
+    text = f"{before} {detail} {after}"
+    cleaned = redact(text)
+    for contact in find_contacts(text):
+        assert contact.value not in cleaned, (text, cleaned)
+        assert redact(contact.value) != contact.value
+
+
+@pytest.mark.parametrize(
+    "value,placeholder",
+    [
+        ("07700.900.123", "[phone]"),
+        ("+44-7700-900123", "[phone]"),
+        ("+44.7700.900123", "[phone]"),
+        ("447700900123", "[phone]"),
+        ("+33 6 12 34 56 78", "[phone]"),  # not one the detector keeps, still removed
+        ("943 476 5919", "[nhs]"),
+        ("943-476-5919", "[nhs]"),
+        ("9434765919", "[nhs]"),
+        ("QQ 12 34 56 C", "[ni]"),
+        ("qq123456c", "[ni]"),
+        ("2019/03/12", "[date]"),
+        ("12-Mar-2019", "[date]"),
+        ("SW1A  1AA", "[postcode]"),
+        ("{jo}@example.com", "[email]"),
+    ],
+)
+def test_the_shapes_redaction_used_to_miss(value: str, placeholder: str) -> None:
+    assert redact(f"mine is {value} thanks") == f"mine is {placeholder} thanks"

@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Iterator, List
 
 import pytest
+import sqlalchemy as sa
 
 from bot import settings
 from bot.redact import redact
@@ -83,16 +84,50 @@ def test_the_contact_is_stored_as_given(store):
         store.set_contact(request.reference, "x" * 300)
 
 
-def test_newest_first_and_lookup_by_reference(store):
+def test_a_contact_is_set_once_and_only_while_the_request_waits(store):
+    """Issue 13, item 10: whoever else holds the conversation's id (a script on the forum
+    page can read it) cannot replace the way to reply the parent gave."""
+    request = store.add("Can I get legal aid?", "Parent: Can I get legal aid?")
+    assert store.set_contact(request.reference, "jo.bloggs@example.com")
+    assert not store.set_contact(request.reference, "someone.else@example.com")
+    assert store.get(request.reference).contact == "jo.bloggs@example.com"
+    handled = store.add("Who can see my file?", "Parent: Who can see my file?")
+    assert store.mark_handled(handled.reference)
+    assert not store.set_contact(handled.reference, "someone.else@example.com")
+    assert store.get(handled.reference).contact is None
+
+
+def test_waiting_requests_oldest_first_then_handled_newest_first(store):
     made = [store.add(f"Question {n}", f"Parent: Question {n}") for n in range(5)]
+    store.mark_handled(made[1].reference)
+    store.mark_handled(made[3].reference)
     listed = store.list_requests()
-    assert [r.reference for r in listed] == [r.reference for r in reversed(made)]
-    assert [r.created_at for r in listed] == sorted((r.created_at for r in listed), reverse=True)
+    # The longest wait first; handled ones after every waiting one, the newest of them first.
+    assert [r.reference for r in listed] == [
+        made[0].reference,
+        made[2].reference,
+        made[4].reference,
+        made[3].reference,
+        made[1].reference,
+    ]
     ref = made[2].reference
     spaced = f" {ref[:3].lower()}-{ref[3:].lower()} "
     assert store.get(spaced).question == "Question 2"
     assert store.get("NOPE99") is None
-    assert len(store.list_requests(limit=2)) == 2
+
+
+def test_requests_come_in_pages_with_a_total(store):
+    made = [store.add(f"Question {n}", f"Parent: Question {n}") for n in range(7)]
+    pages = [store.list_requests(limit=3, offset=offset) for offset in (0, 3, 6, 9)]
+    assert [len(page) for page in pages] == [3, 3, 1, 0]
+    assert [r.reference for page in pages for r in page] == [r.reference for r in made]
+    assert store.count_requests() == 7
+    store.mark_handled(made[0].reference)
+    assert (store.count_requests("new"), store.count_requests("handled")) == (6, 1)
+    with pytest.raises(ValueError):
+        store.list_requests(limit=0)
+    with pytest.raises(ValueError):
+        store.count_requests("deleted")
 
 
 def test_mark_handled_once(store):
@@ -202,5 +237,17 @@ def test_two_stores_on_one_file_see_each_other(tmp_path):
     url = f"sqlite:///{tmp_path / 'shared.db'}"
     writer, reader = HandoffStore(url), HandoffStore(url)
     made: List[str] = [writer.add(f"Q{n}", "t").reference for n in range(3)]
-    assert [r.reference for r in reader.list_requests()] == made[::-1]
+    assert [r.reference for r in reader.list_requests()] == made
     assert reader.mark_handled(made[0]) and writer.get(made[0]).status == "handled"
+
+
+def test_a_database_error_quotes_no_question(tmp_path):
+    """An error from the store is logged by the action server: it must not carry the
+    question or transcript (SQLAlchemy quotes a failed statement's values by default)."""
+    store = HandoffStore(f"sqlite:///{tmp_path / 'broken.db'}")
+    store.requests.drop(store.engine)
+    words = "Ottilie Brackenbury's dad was cautioned"
+    with pytest.raises(sa.exc.OperationalError) as failure:
+        store.add(words, f"Parent: {words}")
+    assert "handoff_requests" in str(failure.value)
+    assert "Ottilie" not in str(failure.value)

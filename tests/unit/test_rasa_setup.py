@@ -1,4 +1,5 @@
-"""The Rasa process's set-up (log redaction, the Rasa patches) comes with any plug-in.
+"""The Rasa process's set-up (log redaction, removing parents' messages from every log
+record, the Rasa patches) comes with any plug-in.
 
 bot/rasa/__init__.py installs them all; Rasa imports the project's plug-ins by the dotted
 paths in the endpoints files. Each case runs in a fresh interpreter and builds the stores
@@ -40,7 +41,13 @@ if endpoints.lock_store is not None:
 record = logging.getLogger("probe").makeRecord(
     "probe", logging.INFO, "probe.py", 1, "parent wrote %s", ("jo@example.com",), None)
 validator = RemoteAction._validate_action_result
-print(json.dumps({"made": made, "logged": record.getMessage(),
+import structlog
+from rasa.core.channels.channel import UserMessage
+mark = "_bot_message_scrubbing"
+scrubbing = [bool(getattr(UserMessage.__init__, mark, False)),
+             any(getattr(p, mark, False) for p in structlog.get_config()["processors"]),
+             bool(getattr(logging.getLogRecordFactory(), mark, False))]
+print(json.dumps({"made": made, "logged": record.getMessage(), "scrubbing": scrubbing,
                   "patched": validator.__module__ == "bot.rasa.patches"
                   and Event.resolve_by_type.__module__ == "bot.rasa.event_types",
                   "unpatched": validator.__module__ != "bot.rasa.patches"
@@ -101,6 +108,7 @@ def test_swapping_the_nlg_for_rasas_keeps_redaction_and_the_patch(tmp_path: Path
     report = probe(endpoints, tmp_path)
     assert report["made"] == ["RedactingSQLTrackerStore", "TemplatedNaturalLanguageGenerator"]
     assert report["logged"] == "parent wrote [email]"
+    assert report["scrubbing"] == [True, True, True]
     assert report["patched"]
 
 
@@ -110,6 +118,7 @@ def test_the_nlg_alone_installs_the_set_up(tmp_path: Path) -> None:
     report = probe(endpoints, tmp_path)
     assert report["made"] == ["InMemoryTrackerStore", "SettingsNLG"]
     assert report["logged"] == "parent wrote [email]"
+    assert report["scrubbing"] == [True, True, True]
     assert report["patched"]
 
 
@@ -125,6 +134,7 @@ def test_the_production_lock_store_alone_installs_the_set_up(tmp_path: Path) -> 
     report = probe(endpoints, tmp_path, env)
     assert report["made"][-1] == "AtomicRedisLockStore"
     assert report["logged"] == "parent wrote [email]"
+    assert report["scrubbing"] == [True, True, True]
     assert report["patched"]
 
 
@@ -133,4 +143,24 @@ def test_without_a_project_plugin_rasa_installs_neither(tmp_path: Path) -> None:
     report = probe({}, tmp_path)
     assert report["made"] == ["InMemoryTrackerStore", "TemplatedNaturalLanguageGenerator"]
     assert report["logged"] == "parent wrote jo@example.com"
+    assert report["scrubbing"] == [False, False, False]
     assert report["unpatched"]
+
+
+def test_rasa_gets_the_response_timeout_from_the_settings_and_the_edge_waits_less() -> None:
+    """Rasa applies --response-timeout only with its API on; Sanic reads the environment
+    (tests/live/test_message_logs_live.py sees the timeout happen)."""
+    from bot import settings
+    from bot.ops.runner import rasa_command, rasa_env
+
+    edge = settings.load().edge
+    assert rasa_env({})["SANIC_RESPONSE_TIMEOUT"] == str(edge.rasa_response_timeout_seconds)
+    command = rasa_command({}, model="m.tar.gz")
+    assert command[command.index("--response-timeout") + 1] == str(
+        edge.rasa_response_timeout_seconds
+    )
+    assert edge.rasa_client_timeout_seconds < edge.rasa_response_timeout_seconds
+    from bot.edge.app import create_app
+
+    app = create_app(settings.load(), name="edge_timeout_probe", env={})
+    assert app.ctx.edge.rasa.timeout.total == edge.rasa_client_timeout_seconds

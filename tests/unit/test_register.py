@@ -401,18 +401,28 @@ def test_the_file_round_trips(project: Project) -> None:
     assert text.startswith("# The content approval register")
 
 
+def _material(folder: Path) -> str:
+    """A small approved material, so the sheet does not depend on the copy beside the
+    checkout."""
+    from tests.unit.test_content_report import SMALL_MATERIAL
+
+    path = folder / "CONTENT.md"
+    path.write_text(SMALL_MATERIAL, encoding="utf-8")
+    return str(path)
+
+
 def test_the_review_sheet_in_markdown_and_csv(project: Project, tmp_path: Path) -> None:
     values = settings.placeholders()
     assert project.run("approve", name="utter_legal", by="adviser", variation=None) == 0
     markdown = tmp_path / "sheet.md"
-    assert project.run("report", out=str(markdown), format=None) == 0
+    assert project.run("report", out=str(markdown), format=None, content=_material(tmp_path)) == 0
     sheet = markdown.read_text(encoding="utf-8")
     assert f"> Open now: call {values['adviceline_phone']}." in sheet
     assert "Template: Open now: call {adviceline_phone}." in sheet
     assert "B3: " + GLOSSARY["B3"] in sheet
     assert "Said when: open is true" in sheet
     table = tmp_path / "sheet.csv"
-    assert project.run("report", out=str(table), format=None) == 0
+    assert project.run("report", out=str(table), format=None, content=_material(tmp_path)) == 0
     rows = list(csv.DictReader(io.StringIO(table.read_text(encoding="utf-8"))))
     assert [(r["name"], r["variation"]) for r in rows] == [
         ("utter_legal", "0"),
@@ -430,6 +440,6 @@ def test_the_review_sheet_marks_changed_texts(project: Project, tmp_path: Path) 
     assert project.run("approve", name="utter_legal", by="adviser", variation=None) == 0
     project.write_domain(dict(DOMAIN, utter_legal=[{"text": "Edited."}]))
     out = tmp_path / "sheet.csv"
-    assert project.run("report", out=str(out), format="csv") == 0
+    assert project.run("report", out=str(out), format="csv", content=_material(tmp_path)) == 0
     row = next(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
     assert row["status"] == "changed: needs approval" and row["approved_by"] == ""

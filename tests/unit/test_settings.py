@@ -64,6 +64,9 @@ def test_an_unknown_key_is_refused_with_its_name() -> None:
         ("adviceline", "days", ["Monday", "Funday"], "weekday names"),
         ("organisation", "timezone", "Europe/Londres", "unknown time zone"),
         ("privacy", "retention_days", "thirty", "expected int"),
+        # The edge must give up on Rasa before Rasa gives up on the message (issue 13, 2).
+        ("edge", "rasa_client_timeout_seconds", 30, "below edge.rasa_response_timeout"),
+        ("edge", "rasa_client_timeout_seconds", 45, "below edge.rasa_response_timeout"),
     ],
 )
 def test_a_bad_value_is_refused_with_its_key(

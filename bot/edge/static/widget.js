@@ -6,7 +6,10 @@
  *
  * Privacy: the conversation lives only in this tab's sessionStorage (never cookies or
  * localStorage). "Clear conversation" and "Exit quickly" (button, or Shift pressed three
- * times) wipe it in the browser and ask the server to delete its copy.
+ * times) wipe it in the browser and ask the server to delete its copy: every session id
+ * the tab used for it (the server may have issued a new one after a pause or a restart).
+ * "Clear conversation" says the server's copy is gone only when every delete answered
+ * 204, and retries the others while the tab stays open.
  * Safety: every text from the server is rendered as text, never as HTML; links are made
  * only for http, https, tel and mailto.
  */
@@ -21,6 +24,8 @@
   html.setAttribute("data-fa-widget", "");
 
   var STORE_KEY = "fa-chat";
+  var FORGET_KEY = "fa-forget";   // ids whose server copy is not confirmed deleted yet
+  var RETRY_MS = [1000, 3000, 10000, 30000, 60000];
   var MAX_STORED_MESSAGES = 200;
   var REQUEST_TIMEOUT_MS = 60000;
   var SHIFT_WINDOW_MS = 2000; // each Shift press within this of the previous one
@@ -50,6 +55,8 @@
     wait: "Please wait for the answer before sending another message.",
     empty: "Please type a question first.",
     cleared: "Conversation cleared, here and on the server.",
+    clearing: "Clearing the conversation\u2026",
+    clearPending: "Cleared here. The server's copy could not be deleted yet: trying again.",
     notSent: "Sorry, that message could not be sent. Please try again.",
     unreachable: "Sorry, the assistant cannot be reached right now. Please try again " +
       "in a moment, or post your question on the forum."
@@ -117,7 +124,13 @@
   }
 
   function emptyState(open) {
-    return { session: null, messages: [], replies: [], open: !!open };
+    return { session: null, sessions: [], messages: [], replies: [], open: !!open };
+  }
+
+  function idList(value) {
+    return (Array.isArray(value) ? value : []).filter(function (id) {
+      return typeof id === "string" && id;
+    });
   }
 
   function cleanButtons(list) {
@@ -134,6 +147,10 @@
       var data = raw ? JSON.parse(raw) : null;
       if (data && typeof data === "object") {
         state.session = typeof data.session === "string" ? data.session : null;
+        state.sessions = idList(data.sessions);
+        if (state.session && state.sessions.indexOf(state.session) < 0) {
+          state.sessions.push(state.session);
+        }
         state.open = data.open === true;
         state.replies = cleanButtons(data.replies);
         state.messages = (Array.isArray(data.messages) ? data.messages : []).filter(function (m) {
@@ -161,6 +178,30 @@
     } catch (e) { /* nothing stored */ }
   }
 
+  function loadForgetting() {
+    try {
+      var raw = storage() && storage().getItem(FORGET_KEY);
+      return idList(raw ? JSON.parse(raw) : []);
+    } catch (e) {
+      return [];
+    }
+  }
+
+  function saveForgetting() {
+    try {
+      var store = storage();
+      if (!store) return;
+      if (forgetting.length) store.setItem(FORGET_KEY, JSON.stringify(forgetting));
+      else store.removeItem(FORGET_KEY);
+    } catch (e) { /* blocked: retried while this page stays open */ }
+  }
+
+  /** Every session id the conversation used, so clearing deletes them all. */
+  function adopt(id) {
+    state.session = id;
+    if (state.sessions.indexOf(id) < 0) state.sessions.push(id);
+  }
+
   // --- Building the interface -----------------------------------------------------------------
   function el(tag, attrs, text) {
     var node = document.createElement(tag);
@@ -170,6 +211,7 @@
   }
 
   var state = loadState();
+  var forgetting = loadForgetting(); // session ids still to delete on the server
   var busy = false;       // a request is waiting for its answer
   var opening = false;    // that request is the one opening the session
   var queued = null;      // text typed while the session was opening
@@ -399,19 +441,54 @@
     });
   }
 
-  /** Ask the server to delete a conversation (keepalive: it survives leaving the page). */
-  function forgetOnServer(session) {
-    if (!session) return;
+  /** One DELETE; resolves true only on 204 (keepalive: it survives leaving the page). */
+  function deleteOnServer(id) {
     try {
-      fetch(ownUrl("api/session/" + encodeURIComponent(session)), {
-        method: "DELETE", credentials: "omit", keepalive: true, referrerPolicy: "no-referrer"
-      }).catch(function () { /* the server's retention purge removes it later */ });
-    } catch (e) { /* as above */ }
+      return fetch(ownUrl("api/session/" + encodeURIComponent(id)), {
+        method: "DELETE", credentials: "omit", keepalive: true, referrerPolicy: "no-referrer",
+        cache: "no-store"
+      }).then(function (response) {
+        return response.status === 204;
+      }, function () {
+        return false;
+      });
+    } catch (e) {
+      return Promise.resolve(false);
+    }
+  }
+
+  /** Delete `id` on the server, retrying with growing pauses; resolves true once deleted
+   * (false after the first failure; the retries go on and call `settled` when done). */
+  function forgetOne(id, attempt, settled) {
+    return deleteOnServer(id).then(function (ok) {
+      if (ok) {
+        var at = forgetting.indexOf(id);
+        if (at >= 0) forgetting.splice(at, 1);
+        saveForgetting();
+        if (settled) settled();
+        return true;
+      }
+      if (attempt < RETRY_MS.length) {
+        setTimeout(function () { forgetOne(id, attempt + 1, settled); }, RETRY_MS[attempt]);
+      }
+      return false;
+    });
+  }
+
+  /** Ask the server to delete these conversations; resolves true when all answered 204. */
+  function forgetOnServer(ids, settled) {
+    ids = idList(ids);
+    ids.forEach(function (id) {
+      if (forgetting.indexOf(id) < 0) forgetting.push(id);
+    });
+    saveForgetting();
+    return Promise.all(ids.map(function (id) { return forgetOne(id, 0, settled); }))
+      .then(function (results) { return results.every(Boolean); });
   }
 
   function showReply(result) {
     var data = result.data && typeof result.data === "object" ? result.data : {};
-    if (typeof data.session === "string" && data.session) state.session = data.session;
+    if (typeof data.session === "string" && data.session) adopt(data.session);
     var messages = Array.isArray(data.messages) ? data.messages : [];
     var ok = result.status >= 200 && result.status < 300;
     if (ok && messages.length) {
@@ -430,7 +507,7 @@
     setBusy(true, quiet ? undefined : TEXT.typing);
     inflight = call("POST", "api/session").then(function (result) {
       if (mine !== epoch) {
-        if (result.data && result.data.session) forgetOnServer(result.data.session);
+        if (result.data && result.data.session) forgetOnServer([result.data.session]);
         return;
       }
       showReply(result);
@@ -455,7 +532,7 @@
     setBusy(true, TEXT.typing);
     inflight = call("POST", "api/message", body).then(function (result) {
       if (mine !== epoch) {
-        if (result.data && result.data.session) forgetOnServer(result.data.session);
+        if (result.data && result.data.session) forgetOnServer([result.data.session]);
         return;
       }
       showReply(result);
@@ -511,11 +588,23 @@
   }
 
   function clearConversation() {
-    var old = state.session;
+    var old = state.sessions.slice();
+    if (state.session && old.indexOf(state.session) < 0) old.push(state.session);
     epoch += 1;
-    // An answer still on its way would be stored after a delete: delete once it has landed.
-    if (inflight) inflight.then(function () { forgetOnServer(old); });
-    else forgetOnServer(old);
+    // The server refuses to store a cleared conversation again, so a turn still in
+    // flight cannot bring it back: delete at once.
+    var mine = epoch;
+    var confirm = function () {
+      if (mine === epoch && status.textContent === TEXT.clearPending && !pendingOf(old)) {
+        setStatus(TEXT.cleared);
+      }
+    };
+    forgetOnServer(old, confirm).then(function (all) {
+      if (mine !== epoch) return;
+      if (status.textContent === TEXT.clearing || status.textContent === TEXT.clearPending) {
+        setStatus(all ? TEXT.cleared : TEXT.clearPending);
+      }
+    });
     inflight = null;
     opening = false;
     queued = null;
@@ -523,8 +612,13 @@
     state = emptyState(!panel.hidden);
     log.textContent = "";
     clearReplies();
-    setBusy(false, TEXT.cleared);
+    setBusy(false, TEXT.clearing);
     if (!panel.hidden) startSession(true);
+  }
+
+  /** Whether any of these ids still waits for its server copy to be deleted. */
+  function pendingOf(ids) {
+    return ids.some(function (id) { return forgetting.indexOf(id) >= 0; });
   }
 
   function openPanel(moveFocus) {
@@ -551,11 +645,16 @@
     html.style.setProperty("background", "#fff", "important");
     if (document.body) document.body.style.setProperty("display", "none", "important");
     document.title = "\u200b";
-    var old = state.session;
+    var old = state.sessions.concat(forgetting);
+    if (state.session) old.push(state.session);
     wipeState();
     state = emptyState(false);
     log.textContent = "";
-    forgetOnServer(old);
+    // Keepalive deletes of every id; nothing is kept in this tab to retry them (leaving
+    // no trace comes first), so the server's retention purge is the fallback.
+    forgetting = [];
+    saveForgetting();
+    idList(old).forEach(function (id) { deleteOnServer(id); });
     try {
       window.location.replace(exitUrl);
     } catch (e) {
@@ -630,6 +729,7 @@
   }
 
   function mount() {
+    if (forgetting.length) forgetOnServer(forgetting.slice()); // left over from a reload
     document.body.insertBefore(exitBar, document.body.firstChild);
     document.body.appendChild(root);
     state.messages.forEach(renderMessage);

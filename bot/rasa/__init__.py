@@ -8,18 +8,20 @@ whichever of them an endpoints file names, the Rasa process
 
 * redacts every log record before any handler sees it (bot/logging_policy.py),
 * removes what parents wrote from every log record, Rasa's structured logs included
-  (bot/rasa/message_logs.py), and
-* validates action server replies with one cached validator (bot/rasa/patches.py).
+  (bot/rasa/message_logs.py),
+* validates action server replies with one cached validator (bot/rasa/patches.py), and
+* resolves event classes from their names with one table (bot/rasa/event_types.py).
 
-Swapping one plug-in for Rasa's own therefore keeps all three, as long as the endpoints file
+Swapping one plug-in for Rasa's own therefore keeps them all, as long as the endpoints file
 names one plug-in of this package (tests/unit/test_rasa_setup.py checks both project
-endpoints files, and that importing any plug-in alone installs all three). The NLU components
+endpoints files, and that importing any plug-in alone installs them all). The NLU components
 (bot/nlu) do not import this package: a change here must not retrain the model.
 """
 
 from bot import logging_policy
-from bot.rasa import message_logs, patches
+from bot.rasa import event_types, message_logs, patches
 
 logging_policy.install()
 message_logs.install()
 patches.apply()
+event_types.apply()

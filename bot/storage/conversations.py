@@ -199,6 +199,7 @@ class ConversationStore:
             result = connection.execute(
                 sa.delete(self._table).where(self._table.c.sender_id == sender_id)
             )
+        self._empty_wal()
         return int(result.rowcount or 0)
 
     def purge_tombstones_older_than(self, cutoff: float) -> int:
@@ -231,7 +232,21 @@ class ConversationStore:
                     sa.or_(self._table.c.timestamp < cutoff, self._table.c.timestamp.is_(None))
                 )
             )
+        self._empty_wal()
         return int(result.rowcount or 0)
+
+    def _empty_wal(self) -> None:
+        """On SQLite in WAL mode (bot.rasa.tracker_store), copy the write-ahead log into
+        the database and truncate it, so the deleted events' earlier copies do not stay
+        in the -wal file. Nothing to do on PostgreSQL or in another journal mode."""
+        if self.engine.dialect.name != "sqlite":
+            return
+        with self.engine.connect() as connection:
+            mode = connection.exec_driver_sql("PRAGMA journal_mode").scalar()
+            if str(mode).lower() == "wal":
+                busy = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").first()
+                if busy and busy[0]:
+                    logger.warning("The tracker database's write-ahead log is busy: not emptied.")
 
     def count(self, sender_id: Optional[str] = None) -> int:
         """Stored events (of one sender, or all); for checks and tests."""

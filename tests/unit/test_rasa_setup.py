@@ -1,7 +1,7 @@
 """The Rasa process's set-up (log redaction, removing parents' messages from every log
-record, the RemoteAction patch) comes with any plug-in.
+record, the Rasa patches) comes with any plug-in.
 
-bot/rasa/__init__.py installs both; Rasa imports the project's plug-ins by the dotted
+bot/rasa/__init__.py installs them all; Rasa imports the project's plug-ins by the dotted
 paths in the endpoints files. Each case runs in a fresh interpreter and builds the stores
 and the NLG exactly as `rasa run` does (Rasa's own factories, from an endpoints file), so
 nothing the test process imported can install the set-up by accident. The control case,
@@ -31,6 +31,7 @@ from rasa.core.nlg import NaturalLanguageGenerator
 from rasa.core.tracker_store import TrackerStore
 from rasa.core.utils import AvailableEndpoints
 from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import Event
 
 endpoints = AvailableEndpoints.read_endpoints(sys.argv[1])
 made = [type(TrackerStore.create(endpoints.tracker_store)).__name__,
@@ -47,7 +48,10 @@ scrubbing = [bool(getattr(UserMessage.__init__, mark, False)),
              any(getattr(p, mark, False) for p in structlog.get_config()["processors"]),
              bool(getattr(logging.getLogRecordFactory(), mark, False))]
 print(json.dumps({"made": made, "logged": record.getMessage(), "scrubbing": scrubbing,
-                  "patched": validator.__module__ == "bot.rasa.patches"}))
+                  "patched": validator.__module__ == "bot.rasa.patches"
+                  and Event.resolve_by_type.__module__ == "bot.rasa.event_types",
+                  "unpatched": validator.__module__ != "bot.rasa.patches"
+                  and Event.resolve_by_type.__module__ != "bot.rasa.event_types"}))
 """
 
 
@@ -140,7 +144,7 @@ def test_without_a_project_plugin_rasa_installs_neither(tmp_path: Path) -> None:
     assert report["made"] == ["InMemoryTrackerStore", "TemplatedNaturalLanguageGenerator"]
     assert report["logged"] == "parent wrote jo@example.com"
     assert report["scrubbing"] == [False, False, False]
-    assert not report["patched"]
+    assert report["unpatched"]
 
 
 def test_rasa_gets_the_response_timeout_from_the_settings_and_the_edge_waits_less() -> None:

@@ -126,7 +126,12 @@ def is_crisis(label: str) -> bool:
     return label.startswith(CRISIS_PREFIX)
 
 
-def redecide(parse: Parse, response_threshold: float, response_margin: float) -> str:
+def redecide(
+    parse: Parse,
+    response_threshold: float,
+    response_margin: float,
+    topic_thresholds: Optional[Dict[str, float]] = None,
+) -> str:
     """The decision had the FAQ guard run with these thresholds instead of config.yml's.
 
     Only a final FAQ intent (the guard let it through) or an nlu_fallback the guard made
@@ -144,8 +149,9 @@ def redecide(parse: Parse, response_threshold: float, response_margin: float) ->
         original = guard["intent"]
     else:
         return decision(parse)
-    raw = dict(parse, intent={"name": original})
-    if judge(raw, response_threshold, response_margin) is not None:
+    confidence = (parse.get("intent") or {}).get("confidence", 1.0)
+    raw = dict(parse, intent={"name": original, "confidence": confidence})
+    if judge(raw, response_threshold, response_margin, topic_thresholds) is not None:
         return FALLBACK
     return _selected_key(parse, original) or original
 
@@ -156,6 +162,7 @@ def replay(
     ambiguity: float,
     response_threshold: float,
     response_margin: float,
+    topic_thresholds: Optional[Dict[str, float]] = None,
 ) -> str:
     """The decision had the FallbackClassifier and the FAQ guard used these thresholds.
 
@@ -177,7 +184,7 @@ def replay(
         return FALLBACK
     if top["name"] in RETRIEVAL_INTENTS:
         raw = dict(parse, intent={"name": top["name"], "confidence": top["confidence"]})
-        if judge(raw, response_threshold, response_margin) is not None:
+        if judge(raw, response_threshold, response_margin, topic_thresholds) is not None:
             return FALLBACK
         return _selected_key(parse, top["name"]) or top["name"]
     return top["name"]
@@ -192,7 +199,10 @@ FULL_GRID = {
 
 
 def full_sweep(
-    held_out: Sequence[Example], held_parses: Sequence[Parse], clinc_parses: Sequence[Parse]
+    held_out: Sequence[Example],
+    held_parses: Sequence[Parse],
+    clinc_parses: Sequence[Parse],
+    topics: Optional[Dict[str, float]] = None,
 ) -> List[Dict[str, Any]]:
     """Every combination of FULL_GRID: held-out macro-F1 and CLINC misfires, best first
     among those within the misfire target, then the rest."""
@@ -202,8 +212,8 @@ def full_sweep(
     rows = []
     for values in itertools.product(*FULL_GRID.values()):
         params = dict(zip(FULL_GRID, values))
-        predicted = [replay(p, **params) for p in held_parses]
-        decided = [replay(p, **params) for p in clinc_parses]
+        predicted = [replay(p, **params, topic_thresholds=topics) for p in held_parses]
+        decided = [replay(p, **params, topic_thresholds=topics) for p in clinc_parses]
         misfires = sum(is_faq_answer(d) for d in decided)
         rows.append(
             {
@@ -421,13 +431,15 @@ def sweep(
     clinc_parses: Optional[Sequence[Parse]],
     thresholds: Sequence[float] = THRESHOLD_GRID,
     margins: Sequence[float] = MARGIN_GRID,
+    topics: Optional[Dict[str, float]] = None,
 ) -> List[Dict[str, Any]]:
-    """Held-out accuracy, fallback rate, wrong FAQ answers and CLINC misfires per pair."""
+    """Held-out accuracy, fallback rate, wrong FAQ answers and CLINC misfires per pair
+    (a topic's own threshold from config.yml, `topics`, stays as configured)."""
     gold = [e.label for e in held_out]
     rows = []
     for threshold in thresholds:
         for margin in margins:
-            predicted = [redecide(p, threshold, margin) for p in held_parses]
+            predicted = [redecide(p, threshold, margin, topics) for p in held_parses]
             row: Dict[str, Any] = {
                 "response_threshold": threshold,
                 "response_margin": margin,
@@ -439,7 +451,7 @@ def sweep(
                 "wrong_answers": sum(is_faq_answer(p) and p != g for g, p in zip(gold, predicted)),
             }
             if clinc_parses is not None:
-                decided = [redecide(p, threshold, margin) for p in clinc_parses]
+                decided = [redecide(p, threshold, margin, topics) for p in clinc_parses]
                 row["clinc_misfires"] = sum(is_faq_answer(d) for d in decided)
                 row["clinc_misfire_share"] = (
                     row["clinc_misfires"] / len(decided) if decided else 0.0
@@ -456,6 +468,18 @@ def guard_config(path: Path = CONFIG) -> Dict[str, float]:
             return {
                 "response_threshold": float(component.get("response_threshold", 0.5)),
                 "response_margin": float(component.get("response_margin", 0.1)),
+            }
+    return {}
+
+
+def guard_topic_thresholds(path: Path = CONFIG) -> Dict[str, float]:
+    """The FaqGuard's own thresholds for some topics in config.yml ({"about": 0.7})."""
+    config = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    for component in config.get("pipeline") or []:
+        if str(component.get("name", "")).endswith("FaqGuard"):
+            return {
+                str(topic): float(value)
+                for topic, value in (component.get("topic_thresholds") or {}).items()
             }
     return {}
 
@@ -768,9 +792,10 @@ def evaluate(
         misfired = summary.pop("misfired")
         results["clinc"] = summary
     if thresholds:
-        results["thresholds"] = sweep(examples, held_parses, clinc_parses)
+        topics = guard_topic_thresholds()
+        results["thresholds"] = sweep(examples, held_parses, clinc_parses, topics=topics)
         if clinc_parses is not None:
-            results["full_sweep"] = full_sweep(examples, held_parses, clinc_parses)[:15]
+            results["full_sweep"] = full_sweep(examples, held_parses, clinc_parses, topics)[:15]
     if final is not None:
         final_examples, final_posts = final
         final_held = held_out_results(

@@ -65,7 +65,7 @@ def test_confident_answer_passes_the_guard():
     best = THRESHOLD + STEP
     parse = _parse(
         "safety_plan",
-        0.98,
+        1.0,
         [("safety_plan/legal_status", best), ("safety_plan/change", best - MARGIN - STEP)],
     )
     assert judge(parse, response_threshold=THRESHOLD, response_margin=MARGIN) is None
@@ -92,8 +92,9 @@ def test_confident_answer_passes_the_guard():
     ],
 )
 def test_uncertain_answers_are_caught(ranking, reason):
-    """An intent at 0.99 can carry an answer at 0.30: the guard must not let it through."""
-    verdict = judge(_parse("safety_plan", 0.99, ranking), THRESHOLD, MARGIN)
+    """A sure intent can carry an unsure answer: the guard must not let it through (the
+    intent at 1.0, so the score is the answer's confidence and each case sits by a boundary)."""
+    verdict = judge(_parse("safety_plan", 1.0, ranking), THRESHOLD, MARGIN)
     assert verdict is not None and verdict["reason"] == reason
     assert verdict["candidates"] == [ranking[0][0], ranking[1][0]]
 
@@ -116,7 +117,7 @@ def test_the_component_built_from_config_yml_uses_its_thresholds(best, second, a
     guard = FaqGuard({k: v for k, v in GUARD.items() if k != "name"})
     message = Message(
         data=_parse(
-            "safety_plan", 0.97, [("safety_plan/what_is", best), ("safety_plan/change", second)]
+            "safety_plan", 1.0, [("safety_plan/what_is", best), ("safety_plan/change", second)]
         )
     )
     guard.process([message])
@@ -124,7 +125,7 @@ def test_the_component_built_from_config_yml_uses_its_thresholds(best, second, a
         assert message.get("intent")["name"] == "safety_plan"
         assert message.get(GUARD_KEY) is None
     else:
-        assert message.get("intent") == {"name": FALLBACK, "confidence": 0.97}
+        assert message.get("intent") == {"name": FALLBACK, "confidence": 1.0}
         assert message.get(GUARD_KEY)["intent"] == "safety_plan"
 
 
@@ -193,3 +194,49 @@ def test_misunderstanding_is_read_from_the_previous_bot_turn():
     ]
     assert faq.misunderstood_previous_turn(answered) is False
     assert faq.misunderstood_previous_turn([{"event": "user", "text": "first"}]) is False
+
+
+def _configured_guard():
+    import yaml
+
+    from bot.paths import CONFIG
+
+    config = yaml.safe_load(CONFIG.read_text(encoding="utf-8"))
+    (guard,) = [c for c in config["pipeline"] if str(c["name"]).endswith("FaqGuard")]
+    return guard
+
+
+def test_the_score_is_the_answer_times_its_topic():
+    """A likely answer inside an unlikely topic is not given: 0.7 x 0.5 is below 0.4."""
+    ranking = [("safety_plan/legal_status", 0.7), ("safety_plan/change", 0.1)]
+    unsure_topic = _parse("safety_plan", 0.5, ranking)
+    verdict = judge(unsure_topic, response_threshold=0.4, response_margin=0.05)
+    assert verdict is not None and verdict["reason"] == "low_confidence"
+    assert verdict["confidence"] == pytest.approx(0.35)
+    assert judge(_parse("safety_plan", 0.9, ranking), 0.4, 0.05) is None
+
+
+def test_a_topic_can_have_its_own_threshold():
+    """The answers about the assistant itself need more certainty than the others."""
+    topics = {"about": 0.7}
+    about = _parse("about", 1.0, [("about/privacy", 0.65), ("about/bot", 0.1)])
+    plan = _parse("safety_plan", 1.0, [("safety_plan/change", 0.65), ("safety_plan/contents", 0.1)])
+    assert judge(about, 0.4, 0.05, topics)["reason"] == "low_confidence"
+    assert judge(plan, 0.4, 0.05, topics) is None
+    assert judge(about, 0.4, 0.05) is None
+
+
+def test_the_configured_guard_refuses_a_guess_and_gives_a_clear_answer():
+    """At config.yml's own values (not the defaults): an even split between two answers is
+    refused, a clear answer in a clear topic is given, and `about` is stricter."""
+    guard = _configured_guard()
+    args = (guard["response_threshold"], guard["response_margin"], guard.get("topic_thresholds"))
+    split = _parse("fgc", 0.95, [("fgc/request", 0.45), ("fgc/what_is", 0.44)])
+    clear = _parse("fgc", 0.95, [("fgc/request", 0.8), ("fgc/what_is", 0.1)])
+    assert judge(split, *args) is not None
+    assert judge(clear, *args) is None
+    level = guard["response_threshold"] + 0.05
+    meta = _parse("about", 1.0, [("about/privacy", level), ("about/bot", 0.0)])
+    subject = _parse("fgc", 1.0, [("fgc/request", level), ("fgc/what_is", 0.0)])
+    assert judge(subject, *args) is None
+    assert judge(meta, *args) is not None

@@ -17,7 +17,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot import frozen_clock, handoff, settings
-from bot.storage import webhook
+from bot.storage import mailer, webhook
 from bot.storage.handoff_store import HandoffStore, default_store
 
 logger = logging.getLogger(__name__)
@@ -63,13 +63,22 @@ class ActionLeaveQuestion(Action):
                 tracker.get_slot("handoff_reference"),
                 self.store(),
                 settings.load().organisation.zone,
+                tracker.get_slot("learn_consent") == "yes",
             )
         except Exception:
             # The rule for handoff_stage "failed" says plainly that nothing was stored.
             logger.exception("The handoff request could not be stored")
             return [SlotSet("handoff_stage", "failed"), SlotSet("question_stored", None)]
-        handoff.notify_left(outcome, webhook.from_environment())
-        return _slot_events(outcome.slots)
+        handoff.notify_left(
+            outcome,
+            webhook.from_environment(),
+            mailer.from_environment(),
+            settings.load().organisation.zone,
+        )
+        if outcome.request is None:
+            return _slot_events(outcome.slots)  # nothing stored: the offer stands
+        # The choice counts for this offer only: a later typed yes does not inherit it.
+        return [*_slot_events(outcome.slots), SlotSet("learn_consent", None)]
 
 
 class ActionSaveContact(Action):

@@ -13,6 +13,8 @@ content check|approve|report
                        the content approval register
 purge [--older-than DAYS]
                        delete old conversations and handled handoff requests
+report [--weeks N]     the inbox's weekly numbers as CSV (numbers only)
+learn export|gaps      labelled inbox questions as NLU examples / content gaps (build/learn/)
 """
 
 from __future__ import annotations
@@ -69,6 +71,15 @@ def main(argv: Optional[List[str]] = None) -> int:
         metavar="DAYS",
         help="default: privacy.retention_days in bot/settings.yml",
     )
+    learn = commands.add_parser("learn", help="what advisers labelled in the inbox")
+    learn_commands = learn.add_subparsers(dest="learn_command", required=True)
+    for verb, what in (
+        ("export", "NLU examples for review (build/learn/inbox-examples.yml)"),
+        ("gaps", "new-topic titles with counts (build/learn/content-gaps.md)"),
+    ):
+        learn_commands.add_parser(verb, help=what).add_argument("--out", default=None)
+    report_numbers = commands.add_parser("report", help="weekly numbers as CSV")
+    report_numbers.add_argument("--weeks", type=int, default=8)
     args = parser.parse_args(argv)
 
     from bot.ops.runner import StartupProblem
@@ -126,6 +137,14 @@ def _dispatch(args: argparse.Namespace) -> int:
         from bot.storage import retention
 
         return retention.main(args)
+    if args.command == "report":
+        from bot import report
+
+        return report.run(args)
+    if args.command == "learn":
+        from bot import learn
+
+        return learn.run(args)
     if args.command == "content":
         from bot.content import cli
 

@@ -22,6 +22,7 @@ from bot.settings import Settings
 from bot.settings import load as load_settings
 from bot.storage import webhook as handoff_webhook
 from bot.storage.handoff_store import HandoffRequest, HandoffStore
+from bot.storage.mailer import Mailer
 
 logger = logging.getLogger(__name__)
 
@@ -143,9 +144,15 @@ class LeaveOutcome:
 
 
 def leave_question(
-    events: Sequence[Dict[str, Any]], reference: Optional[str], store: HandoffStore, zone: ZoneInfo
+    events: Sequence[Dict[str, Any]],
+    reference: Optional[str],
+    store: HandoffStore,
+    zone: ZoneInfo,
+    learn_consent: bool = False,
 ) -> LeaveOutcome:
-    """Store the parent's question and transcript (the store redacts both).
+    """Store the parent's question and transcript (the store redacts both), with whether
+    the parent agreed that advisers may also use it to improve the assistant (only the
+    offer's "Yes, leave my question" button says so; a typed yes does not).
 
     No question typed yet: nothing stored, question_stored false (the offer stands). A
     request already left in this session and still waiting is brought up to date under the
@@ -155,11 +162,11 @@ def leave_question(
     if not question:
         return LeaveOutcome({"handoff_stage": "offered", "question_stored": False}, None)
     text = transcript(events, zone)
-    if reference and store.replace_question(reference, question, text):
+    if reference and store.replace_question(reference, question, text, learn_consent):
         request = store.get(reference)
         updated = True
     else:
-        request = store.add(question, text)
+        request = store.add(question, text, learn_consent)
         updated = False
     assert request is not None
     return LeaveOutcome(
@@ -208,8 +215,22 @@ def save_contact(
     return {"contact_saved": True, "handoff_stage": "done"}
 
 
-def notify_left(outcome: LeaveOutcome, webhook: Optional[handoff_webhook.Webhook]) -> None:
-    """Tell the case system about a request just stored or brought up to date (if any)."""
+def notify_left(
+    outcome: LeaveOutcome,
+    webhook: Optional[handoff_webhook.Webhook],
+    mailer: Optional[Mailer] = None,
+    zone: Optional[ZoneInfo] = None,
+) -> None:
+    """Tell the case system about a request just stored or brought up to date (if any),
+    and e-mail the advice team about a new one (reference, time and link only)."""
+    if outcome.request is not None and not outcome.updated and mailer is not None:
+        try:
+            from bot import settings
+
+            zone = zone or settings.load().organisation.zone
+            mailer.notify(outcome.request.reference, outcome.request.created_at, zone)
+        except Exception:  # never let a notification touch the parent's answer
+            logger.exception("The inbox e-mail could not be started")
     if outcome.request is None or webhook is None:
         return
     payload = handoff_webhook.request_created(outcome.request)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Dict, List, Optional
 from sanic import Sanic, response
 from sanic.request import Request
 
-from bot.edge.inputs import clean_text, to_widget_messages
+from bot.edge.inputs import clean_text, counted, to_widget_messages
 from bot.edge.rasa_client import RasaUnavailable
 from bot.edge.sessions import Session
 
@@ -51,6 +51,9 @@ def register(app: Sanic, edge: "Edge") -> None:
         if edge.on_crisis is not None:
             for category in crises:
                 edge.on_crisis(category)
+        if edge.on_count is not None:
+            for metric, key in counted(reply):
+                edge.on_count(metric, key)
         return messages
 
     def unavailable() -> response.HTTPResponse:
@@ -64,6 +67,8 @@ def register(app: Sanic, edge: "Edge") -> None:
         except RasaUnavailable:
             logger.warning("Rasa unavailable when opening a session")
             return unavailable()
+        if edge.on_count is not None:
+            edge.on_count("conversations", "")
         return response.json({"session": session.id, "messages": messages}, status=201)
 
     @app.post("/api/message")

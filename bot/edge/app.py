@@ -53,6 +53,8 @@ class Edge:
     forget_conversation: Callable[[str], int]
     # Counts a crisis answer by category (the adviser inbox's counter); None: inbox off.
     on_crisis: Optional[Callable[[str], None]] = None
+    # Counts a conversation or a counted reply per week (the inbox's numbers); None: off.
+    on_count: Optional[Callable[[str, str], None]] = None
     values: Dict[str, str] = field(default_factory=dict)  # the rendered {placeholders}
 
     def notice(self, name: str) -> Dict[str, Any]:
@@ -74,7 +76,7 @@ def create_app(
     Defaults: `settings` from bot/settings.yml, `rasa` the loopback client (RASA_URL,
     ACTIONS_URL or the settings), `handoff_store` HANDOFF_DB_URL's store, conversations
     deleted from the tracker store of the endpoints file, `env` the process environment
-    (ADVISER_SECRET, FORUM_ORIGINS).
+    (ADVISER_SECRET, EDGE_LOCAL_DEV, FORUM_ORIGINS).
     """
     settings = settings or settings_module.load()
     env = os.environ if env is None else env
@@ -83,7 +85,12 @@ def create_app(
     limit = settings.edge.rate_limit_per_minute
     secret = inbox.configured_secret(env)
     adviser_inbox = (
-        inbox.AdviserInbox(secret, inbox.LazyStore(handoff_store), settings.organisation.zone)
+        inbox.AdviserInbox(
+            secret,
+            inbox.LazyStore(handoff_store),
+            settings.organisation.zone,
+            local_dev=inbox.local_development(env),
+        )
         if secret
         else None
     )
@@ -99,6 +106,7 @@ def create_app(
         per_address=RateLimiter(limit * ADDRESS_LIMIT_FACTOR),
         forget_conversation=forget_conversation or ConversationDeleter(),
         on_crisis=adviser_inbox.count_crisis if adviser_inbox else None,
+        on_count=adviser_inbox.count if adviser_inbox else None,
         values=settings_module.placeholders(settings),
     )
 

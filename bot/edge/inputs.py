@@ -51,3 +51,15 @@ def to_widget_messages(
         if message:
             messages.append(message)
     return messages, offered, crises
+
+
+def counted(rasa_messages: List[Dict[str, Any]]) -> List[Tuple[str, str]]:
+    """(metric, key) of each reply the numbers page counts (the responses' `custom.count`,
+    added by bot/rasa/nlg.py; never shown, never any text)."""
+    found: List[Tuple[str, str]] = []
+    for item in rasa_messages:
+        custom = item.get("custom") if isinstance(item, dict) else None
+        if isinstance(custom, dict) and isinstance(custom.get("count"), str):
+            key = custom.get("key")
+            found.append((custom["count"], key if isinstance(key, str) else ""))
+    return found

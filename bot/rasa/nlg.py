@@ -36,6 +36,28 @@ class SettingsNLG(TemplatedNaturalLanguageGenerator):
     ) -> Optional[Dict[Text, Any]]:
         """Generate `utter_action`, settings first, then explicit kwargs on top."""
         values = {**self.values, **kwargs}
-        return self.generate_from_slots(
+        generated = self.generate_from_slots(
             utter_action, tracker.current_slot_values(), output_channel, **values
         )
+        marker = count_marker(utter_action, tracker.get_slot("handoff_reason"))
+        if generated is not None and marker is not None and not generated.get("custom"):
+            generated["custom"] = marker
+        return generated
+
+
+# Responses the edge counts for the inbox's weekly numbers (a name, never any text).
+CLARIFICATIONS = ("utter_ask_rephrase", "utter_clarify_options")
+
+
+def count_marker(utter_action: Text, handoff_reason: Optional[Text]) -> Optional[Dict[Text, Text]]:
+    """`custom.count` for a response the numbers page counts: an FAQ answer (by key), a
+    clarification, a handoff (by reason), a question left. The edge strips it."""
+    if utter_action.startswith("utter_") and "/" in utter_action:
+        return {"count": "faq", "key": utter_action[len("utter_") :]}
+    if utter_action in CLARIFICATIONS:
+        return {"count": "clarification", "key": ""}
+    if utter_action == "utter_handoff":
+        return {"count": "handoff", "key": handoff_reason or "asked"}
+    if utter_action == "utter_question_left":
+        return {"count": "left", "key": ""}
+    return None

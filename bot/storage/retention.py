@@ -1,11 +1,12 @@
 """`python -m bot purge [--older-than DAYS]`: the retention limit, applied.
 
 Deletes conversation events (Rasa's tracker store) and handled handoff requests older
-than DAYS (default: privacy.retention_days in bot/settings.yml). The edge app also runs
-the same purge by itself every PURGE_EVERY_HOURS hours (default 6; 0 turns that off), so
-"conversations are deleted after N days" holds without a separate scheduler; the command
-is for running it by hand or from cron. Safe to run at any time and as often as wanted.
-It prints and logs counts only, never any conversation content.
+than DAYS (default: privacy.retention_days in bot/settings.yml), with their labels and
+access-log lines, and the learning exports under build/learn/ when any request went.
+The edge app also runs the same purge by itself every PURGE_EVERY_HOURS hours (default 6;
+0 turns that off), so "conversations are deleted after N days" holds without a separate
+scheduler; the command is for running it by hand or from cron. Safe to run at any time
+and as often as wanted. It prints and logs counts only, never any conversation content.
 """
 
 from __future__ import annotations
@@ -57,7 +58,13 @@ def purge_handoffs(days: int, store: Optional[HandoffStore] = None) -> int:
     """Delete handled handoff requests older than `days` (default: the process's store,
     HANDOFF_DB_URL or var/handoff.db); the number deleted."""
     store = store or default_store()
-    return store.purge_handled(timedelta(days=days))
+    result = store.purge_handled(timedelta(days=days))
+    if result:
+        # The learning exports (build/learn/) are derived from requests: they go with them.
+        from bot import learn
+
+        learn.remove_exports()
+    return result
 
 
 def every_hours(env: Optional[dict] = None) -> float:

@@ -47,6 +47,12 @@ class Widget:
         return reply.json()["messages"]
 
 
+# The offer's buttons as Rasa sends them: leave it (and agree to its use for improving the
+# assistant), leave it without that, or not at all.
+YES = '/leave_question{"learn_consent": "yes"}'
+NO_LEARNING = '/leave_question{"learn_consent": "no"}'
+
+
 def _texts(messages: List[Dict[str, Any]]) -> List[str]:
     return [m.get("text", "") for m in messages]
 
@@ -70,7 +76,7 @@ def _handoff_texts(messages: List[Dict[str, Any]], before: datetime, after: date
         )
     assert texts in candidates, texts
     payloads = [b["payload"] for b in messages[-1].get("buttons", [])]
-    assert payloads == ["/leave_question", "/deny"]
+    assert payloads == [YES, NO_LEARNING, "/deny"]
 
 
 def _store(stack) -> HandoffStore:
@@ -83,11 +89,12 @@ def test_out_of_scope_then_yes_stores_the_question_redacted_and_a_contact(stack)
     messages = parent.send(text=OUT_OF_SCOPE)
     _handoff_texts(messages, before, datetime.now(timezone.utc))
 
-    stored_before = len(_store(stack).list_requests())
-    left = parent.send(payload="/leave_question")
+    stored_before = _store(stack).count_requests()
+    left = parent.send(payload=YES)
     store = _store(stack)
-    assert len(store.list_requests()) == stored_before + 1
-    request = store.list_requests()[0]
+    assert store.count_requests() == stored_before + 1
+    request = max(store.list_requests("new", limit=1000), key=lambda r: (r.created_at, r.id))
+    assert request.learn_consent is True  # the yes button agreed to that too
     assert _texts(left) == [
         expected("utter_question_left", {"handoff_reference": request.reference}),
         expected("utter_offer_contact", {}),
@@ -134,10 +141,10 @@ def test_out_of_scope_then_no_stores_nothing(stack):
         before,
         datetime.now(timezone.utc),
     )
-    stored_before = len(_store(stack).list_requests())
+    stored_before = _store(stack).count_requests()
     declined = parent.send(payload="/deny")
     assert _texts(declined) == [expected("utter_no_question_left", {})]
-    assert len(_store(stack).list_requests()) == stored_before
+    assert _store(stack).count_requests() == stored_before
 
 
 def _moments() -> Dict[bool, datetime]:

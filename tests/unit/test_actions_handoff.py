@@ -77,7 +77,7 @@ def conversation() -> List[Dict[str, Any]]:
         user("Can I get legal aid for the court hearing? Email me at " + EMAIL, "out_of_scope"),
         action("action_handoff"),
         bot(render("utter_offer_leave_question")["text"], HANDOFF_BUTTONS),
-        user("/leave_question", "leave_question"),
+        user(HANDOFF_BUTTONS[0]["payload"], "leave_question"),
     ]
 
 
@@ -179,7 +179,10 @@ def test_handoff_still_answers_when_the_hours_setting_is_broken(monkeypatch):
 
 # --- action_leave_question ----------------------------------------------------------------------
 def test_yes_stores_the_question_redacted_with_the_transcript(store):
-    events, messages = run(ActionLeaveQuestion(store=lambda: store), tracker(conversation()))
+    events, messages = run(
+        ActionLeaveQuestion(store=lambda: store),
+        tracker(conversation(), slots={"learn_consent": "yes"}),
+    )
     assert messages == []
     _valid_slots(events)
     [request] = store.list_requests()
@@ -187,7 +190,9 @@ def test_yes_stores_the_question_redacted_with_the_transcript(store):
         SlotSet("handoff_reference", request.reference),
         SlotSet("handoff_stage", "left"),
         SlotSet("question_stored", True),
+        SlotSet("learn_consent", None),
     ]
+    assert request.learn_consent is True
     assert request.question == "Can I get legal aid for the court hearing? Email me at [email]"
     assert EMAIL not in request.transcript
     lines = request.transcript.splitlines()
@@ -196,6 +201,30 @@ def test_yes_stores_the_question_redacted_with_the_transcript(store):
     assert lines[-1].endswith("Parent chose: " + HANDOFF_BUTTONS[0]["title"])
     assert not any("/start" in line or "/leave_question" in line for line in lines)
     assert lines[-1].startswith("[") and lines[-1][6:8] == "] "  # [HH:MM] London time
+
+
+def test_the_offer_says_how_the_question_may_be_used_and_offers_a_no():
+    offer = render("utter_offer_leave_question")
+    assert "without any contact details, to improve this assistant" in offer["text"]
+    # As Rasa sends them (its templating turns the domain's "{{" into "{").
+    payloads = [b["payload"].replace("{{", "{").replace("}}", "}") for b in offer["buttons"]]
+    assert payloads == [
+        '/leave_question{"learn_consent": "yes"}',
+        '/leave_question{"learn_consent": "no"}',
+        "/deny",
+    ]
+
+
+@pytest.mark.parametrize(
+    "slots, agreed",
+    [({"learn_consent": "yes"}, True), ({"learn_consent": "no"}, False), ({}, False)],
+)
+def test_the_consent_choice_is_stored_with_the_request(store, slots, agreed):
+    """Only the yes button agrees; "no" and a typed yes (no slot) store the question without."""
+    events, _ = run(ActionLeaveQuestion(store=lambda: store), tracker(conversation(), slots=slots))
+    [request] = store.list_requests()
+    assert request.learn_consent is agreed
+    assert SlotSet("learn_consent", None) in events  # the choice is not carried to a later offer
 
 
 def test_no_typed_question_stores_nothing(store):

@@ -84,16 +84,37 @@ def test_the_contact_is_stored_as_given(store):
         store.set_contact(request.reference, "x" * 300)
 
 
-def test_newest_first_and_lookup_by_reference(store):
+def test_waiting_requests_oldest_first_then_handled_newest_first(store):
     made = [store.add(f"Question {n}", f"Parent: Question {n}") for n in range(5)]
+    store.mark_handled(made[1].reference)
+    store.mark_handled(made[3].reference)
     listed = store.list_requests()
-    assert [r.reference for r in listed] == [r.reference for r in reversed(made)]
-    assert [r.created_at for r in listed] == sorted((r.created_at for r in listed), reverse=True)
+    # The longest wait first; handled ones after every waiting one, the newest of them first.
+    assert [r.reference for r in listed] == [
+        made[0].reference,
+        made[2].reference,
+        made[4].reference,
+        made[3].reference,
+        made[1].reference,
+    ]
     ref = made[2].reference
     spaced = f" {ref[:3].lower()}-{ref[3:].lower()} "
     assert store.get(spaced).question == "Question 2"
     assert store.get("NOPE99") is None
-    assert len(store.list_requests(limit=2)) == 2
+
+
+def test_requests_come_in_pages_with_a_total(store):
+    made = [store.add(f"Question {n}", f"Parent: Question {n}") for n in range(7)]
+    pages = [store.list_requests(limit=3, offset=offset) for offset in (0, 3, 6, 9)]
+    assert [len(page) for page in pages] == [3, 3, 1, 0]
+    assert [r.reference for page in pages for r in page] == [r.reference for r in made]
+    assert store.count_requests() == 7
+    store.mark_handled(made[0].reference)
+    assert (store.count_requests("new"), store.count_requests("handled")) == (6, 1)
+    with pytest.raises(ValueError):
+        store.list_requests(limit=0)
+    with pytest.raises(ValueError):
+        store.count_requests("deleted")
 
 
 def test_mark_handled_once(store):
@@ -203,5 +224,5 @@ def test_two_stores_on_one_file_see_each_other(tmp_path):
     url = f"sqlite:///{tmp_path / 'shared.db'}"
     writer, reader = HandoffStore(url), HandoffStore(url)
     made: List[str] = [writer.add(f"Q{n}", "t").reference for n in range(3)]
-    assert [r.reference for r in reader.list_requests()] == made[::-1]
+    assert [r.reference for r in reader.list_requests()] == made
     assert reader.mark_handled(made[0]) and writer.get(made[0]).status == "handled"

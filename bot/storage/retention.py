@@ -21,8 +21,8 @@ from datetime import timedelta
 from typing import Optional
 
 from bot import settings
+from bot.storage import handoff_store
 from bot.storage.conversations import ConversationStore, ConversationStoreError
-from bot.storage.handoff_store import HandoffStore, default_store
 
 SECONDS_PER_DAY = 86400
 DEFAULT_EVERY_HOURS = 6.0
@@ -54,10 +54,10 @@ def purge_conversations(
         store.dispose()
 
 
-def purge_handoffs(days: int, store: Optional[HandoffStore] = None) -> int:
+def purge_handoffs(days: int, store: Optional[handoff_store.HandoffStore] = None) -> int:
     """Delete handled handoff requests older than `days` (default: the process's store,
     HANDOFF_DB_URL or var/handoff.db); the number deleted."""
-    store = store or default_store()
+    store = store or handoff_store.default_store()
     result = store.purge_handled(timedelta(days=days))
     if result:
         # The learning exports (build/learn/) are derived from requests: they go with them.

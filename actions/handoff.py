@@ -16,9 +16,9 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot import handoff, settings
+from bot import frozen_clock, handoff, settings
 from bot.storage import mailer, webhook
-from bot.storage.handoff_store import HandoffStore, default_store, utc_now
+from bot.storage.handoff_store import HandoffStore, default_store
 
 logger = logging.getLogger(__name__)
 
@@ -30,8 +30,9 @@ def _slot_events(slots: Dict[str, Any]) -> List[EventType]:
 class ActionHandoff(Action):
     """Work out who can be reached now and set the handoff slots; rules say the rest."""
 
-    def __init__(self, clock: Callable[[], datetime] = utc_now) -> None:
-        self.clock = clock
+    def __init__(self, clock: Optional[Callable[[], datetime]] = None) -> None:
+        # The real time, unless a test run set FORUM_TEST_MODE (bot/frozen_clock.py).
+        self.clock = clock or frozen_clock.clock()
 
     def name(self) -> Text:
         return "action_handoff"

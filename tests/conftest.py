@@ -79,10 +79,14 @@ def edge_app(fake_rasa, tmp_path, monkeypatch):
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory):
-    """The real action server, Rasa and edge app, started once for the whole test run."""
+    """The real action server, Rasa and edge app, started once for the whole test run.
+
+    The action server's clock is the real one until a test sets it (`stack.set_clock`,
+    bot/frozen_clock.py); a test that sets it gives the real time back when it is done."""
     from tools.stack import Stack
 
-    running = Stack(tmp_path_factory.mktemp("stack")).start().wait_until_ready()
+    running = Stack(tmp_path_factory.mktemp("stack"), frozen_clock=True)
+    running.start().wait_until_ready()
     yield running
     running.stop()
 

@@ -16,6 +16,11 @@ each caller makes explicitly (`held_out(crisis=...)` has no default):
   benchmark's conversations are built from FAQ, out-of-scope and handoff messages;
 * tools/redaction_eval.py counts it: a crisis message that carries a phone number must
   still be caught once the number is hidden.
+
+Long posts (long_posts.yml in either split) are whole forum posts with the answer that is
+right for each (`long_posts`). tests/nlu_final is the final split, in the same formats:
+measured and reported on its own (`make eval`), never read by a threshold sweep, a data
+round or the accuracy gate (tests/unit/test_nlu_eval.py checks this).
 """
 
 from __future__ import annotations
@@ -24,13 +29,15 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Tuple
 
 import yaml
 
 from bot.paths import PROJECT_ROOT
 
 HELD_OUT = PROJECT_ROOT / "tests" / "nlu"
+FINAL = PROJECT_ROOT / "tests" / "nlu_final"
+LONG_POSTS = "long_posts.yml"
 CRISIS_DIR = HELD_OUT / "crisis"
 CRISIS_SET = CRISIS_DIR / "crisis.yml"
 SAFE_SET = CRISIS_DIR / "safe.yml"
@@ -83,9 +90,44 @@ def read_file(path: Path) -> List[Example]:
     return examples
 
 
+@dataclass(frozen=True)
+class LongPost:
+    """One whole forum post: `expect` is the right decision (a FAQ key, "handoff" or a
+    crisis intent), `also` other FAQ keys equally right, `kind` iioc/other_concern/general."""
+
+    id: str
+    text: str
+    expect: str
+    also: Tuple[str, ...]
+    kind: str
+
+
 def nlu_files(folder: Path) -> List[Path]:
-    """The YAML files directly in `folder` (not in its subfolders), sorted by name."""
-    return sorted([*Path(folder).glob("*.yml"), *Path(folder).glob("*.yaml")])
+    """The NLU YAML files directly in `folder` (not in its subfolders), sorted by name;
+    the long posts (another format, read by `long_posts`) are not among them."""
+    return sorted(
+        path
+        for path in [*Path(folder).glob("*.yml"), *Path(folder).glob("*.yaml")]
+        if path.name != LONG_POSTS
+    )
+
+
+def long_posts(folder: Path = HELD_OUT) -> List[LongPost]:
+    """The long posts of a split (`folder`/long_posts.yml; none if it has no such file)."""
+    path = Path(folder) / LONG_POSTS
+    if not path.is_file():
+        return []
+    content = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return [
+        LongPost(
+            id=str(post["id"]),
+            text=str(post["text"]).strip(),
+            expect=str(post["expect"]),
+            also=tuple(str(key) for key in post.get("also") or ()),
+            kind=str(post.get("kind", "")),
+        )
+        for post in content.get("posts") or []
+    ]
 
 
 def read_folder(folder: Path) -> List[Example]:

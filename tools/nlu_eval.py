@@ -16,15 +16,23 @@
    about/) to such a request. Crisis decisions (false alarms) and clarifications
    (nlu_fallback, not a misfire) are counted separately. Skipped, with the reason
    printed, when the file is absent. CLINC texts are printed only, never written to files.
-3. Long posts (tools/long_posts.py): every post of tests/nlu/long_posts.yml (--final for
-   the final split, measured once at the end) as the first message of a conversation:
-   right (the expected answer, or a handoff where nothing fits), wrong answer, irrelevant
-   clarification, crisis missed, and the rest; ids of the posts not right, never their text.
-4. Crisis, per half (tools/crisis_eval.py): recall (crisis answer or check-in, in
+3. Long posts, gated (tests/nlu/long_posts.yml): whole forum posts, each right (the
+   expected FAQ answer, or a hand-off to a person where nothing approved fits, or the
+   expected crisis route), wrong (another FAQ answer, a crisis route where none fits, or a
+   missed crisis) or neither (a clarification, or a hand-off where an answer was right).
+4. Long posts, as the assistant behaves (tools/long_posts.py; --final for the final
+   split's posts): right, wrong answer, irrelevant clarification, crisis missed, and the
+   rest; ids of the posts not right, never their text.
+5. Crisis, per half (tools/crisis_eval.py): recall (crisis answer or check-in, in
    category) and safe-set precision on the tune half (tests/nlu/crisis) and on the
    unforeseen half (tests/nlu_final/crisis) separately. Counts only for the unforeseen
    half: its texts are never printed.
-5. --thresholds: replays the FAQ guard (bot/nlu/faq_guard.py) over the same parses for a
+6. Final split (tests/nlu_final): the same held-out and long-post measures, reported on
+   their own. Nothing is tuned on it: with --thresholds it is not read at all, and no
+   other tool reads it (tests/unit/test_nlu_eval.py).
+7. Floors: the figures of 1-3 against tests/nlu/floors.yml, which the accuracy gate in
+   `make test` (tests/model/test_accuracy_gate.py) asserts.
+8. --thresholds: replays the FAQ guard (bot/nlu/faq_guard.py) over the same parses for a
    grid of response_threshold x response_margin, so thresholds are picked from data.
 
 Output: a summary on stdout, and build/eval/results.json, report.md and confusion.png.
@@ -45,16 +53,21 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tupl
 
 import yaml
 
-from bot.intents import CRISIS_PREFIX, FALLBACK, GIVE_CONTACT, RETRIEVAL_INTENTS
+from bot.intents import CRISIS_PREFIX, FALLBACK, GIVE_CONTACT, REQUEST_HUMAN, RETRIEVAL_INTENTS
 from bot.paths import BUILD_DIR, CONFIG, CURRENT_MODEL, DOMAIN, PROJECT_ROOT
 from tools import corpus, crisis_eval, long_posts
-from tools.corpus import Example
+from tools.corpus import Example, LongPost
 from tools.machine import machine
 from tools.nlu_parser import NluParser, Parse
 
 CLINC = PROJECT_ROOT.parent / "shared" / "eval-data" / "clinc150-val.tsv"
 CLINC_SHOWN = "../shared/eval-data/clinc150-val.tsv"
 OUT_DIR = BUILD_DIR / "eval"
+FLOORS = corpus.HELD_OUT / "floors.yml"
+
+# A long post whose right answer is "handoff": the decisions that hand it to a person.
+HANDOFF = "handoff"
+HANDOFF_DECISIONS = frozenset({"out_of_scope", REQUEST_HUMAN})
 
 # CLINC150's own "small_talk" domain (Larson et al. 2019, domains.json): requests where a
 # friendly or "about me" reply is right, so any answer of ours, about/bot included, may be
@@ -275,6 +288,97 @@ def topic_accuracy(examples: Sequence[Example], predicted: Sequence[str]) -> Dic
     }
 
 
+def long_post_outcome(post: LongPost, decided: str) -> str:
+    """ "right", "wrong" or "other" (neither) for one long post's decision.
+
+    Right: the expected FAQ answer (or one of `also`), a hand-off where `expect` is
+    handoff, the expected crisis route. Wrong: any other FAQ answer or crisis route, or a
+    crisis missed. Other: a clarification, or a hand-off where an answer was right (safe,
+    but not what the parent needed).
+    """
+    right = HANDOFF_DECISIONS if post.expect == HANDOFF else {post.expect, *post.also}
+    if decided in right:
+        return "right"
+    if is_faq_answer(decided) or is_crisis(decided) or is_crisis(post.expect):
+        return "wrong"
+    return "other"
+
+
+def long_post_summary(posts: Sequence[LongPost], decisions: Sequence[str]) -> Dict[str, Any]:
+    """Counts and shares of right, wrong and other, and each wrong post's id and decision."""
+    outcomes = [long_post_outcome(p, d) for p, d in zip(posts, decisions)]
+    total = len(posts)
+    counts = Counter(outcomes)
+    return {
+        "total": total,
+        **{name: counts[name] for name in ("right", "wrong", "other")},
+        "right_share": counts["right"] / total if total else 0.0,
+        "wrong_share": counts["wrong"] / total if total else 0.0,
+        "wrong_posts": [
+            {"id": p.id, "expect": p.expect, "decision": d}
+            for p, d, o in zip(posts, decisions, outcomes)
+            if o == "wrong"
+        ],
+    }
+
+
+# --- Floors (the accuracy gate) ---------------------------------------------------------------
+
+# Each figure the gate checks, and whether its floor is a minimum or a maximum.
+GATED = {
+    "held_out_accuracy": "minimum",
+    "held_out_macro_f1": "minimum",
+    "long_posts_right_share": "minimum",
+    "long_posts_wrong_share": "maximum",
+    "clinc_misfire_share": "maximum",
+}
+
+
+def read_floors(path: Path = FLOORS) -> Dict[str, Dict[str, float]]:
+    """tests/nlu/floors.yml: {"minimum": {figure: value}, "maximum": {...}}, every
+    figure of GATED in its right section and nothing else (so a typo cannot unguard one)."""
+    content = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    floors: Dict[str, Dict[str, float]] = {}
+    for side in ("minimum", "maximum"):
+        section = content.get(side) or {}
+        expected = {name for name, kind in GATED.items() if kind == side}
+        if set(section) != expected:
+            raise ValueError(
+                f"{path}: `{side}` must list exactly {sorted(expected)}, has {sorted(section)}"
+            )
+        floors[side] = {name: float(value) for name, value in section.items()}
+    return floors
+
+
+def gate_figures(
+    held: Dict[str, Any], posts: Dict[str, Any], clinc: Optional[Dict[str, Any]]
+) -> Dict[str, float]:
+    """The gated figures from the held-out, long-post and misfire results (no CLINC
+    figure when the CLINC file is absent)."""
+    figures = {
+        "held_out_accuracy": held["accuracy"],
+        "held_out_macro_f1": held["macro_f1"],
+        "long_posts_right_share": posts["right_share"],
+        "long_posts_wrong_share": posts["wrong_share"],
+    }
+    if clinc is not None:
+        figures["clinc_misfire_share"] = clinc["misfire_share"]
+    return figures
+
+
+def below_floors(figures: Dict[str, float], floors: Dict[str, Dict[str, float]]) -> List[str]:
+    """One line per figure on the wrong side of its floor (a figure not measured is
+    skipped here; the caller says why it is missing)."""
+    failed = []
+    for name, floor in floors["minimum"].items():
+        if name in figures and figures[name] < floor:
+            failed.append(f"{name} {figures[name]:.4f} < minimum {floor}")
+    for name, ceiling in floors["maximum"].items():
+        if name in figures and figures[name] > ceiling:
+            failed.append(f"{name} {figures[name]:.4f} > maximum {ceiling}")
+    return failed
+
+
 # --- Data ---------------------------------------------------------------------------------
 
 
@@ -440,6 +544,38 @@ def _pct(value: float) -> str:
     return f"{value:.1%}"
 
 
+def _posts_line(posts: Dict[str, Any]) -> str:
+    return (
+        f"{posts['total']} posts: right {posts['right']} ({_pct(posts['right_share'])}), "
+        f"wrong {posts['wrong']} ({_pct(posts['wrong_share'])}), neither {posts['other']}"
+    )
+
+
+def summary_lines(results: Dict[str, Any]) -> List[str]:
+    """Long posts, the final split and the floors, one line each (stdout and report)."""
+    lines = []
+    if "long_posts" in results:
+        lines.append(f"long posts (tests/nlu/long_posts.yml): {_posts_line(results['long_posts'])}")
+    final = results.get("final")
+    if final is not None:
+        held = final["held_out"]
+        lines.append(
+            f"FINAL split (tests/nlu_final, never tuned on): {held['total']} messages, "
+            f"accuracy {_pct(held['accuracy'])}, macro-F1 {held['macro_f1']:.3f}, "
+            f"nlu_fallback {held['fallbacks']}"
+        )
+        if "long_posts" in final:
+            lines.append(f"FINAL long posts: {_posts_line(final['long_posts'])}")
+    elif "thresholds" in results:
+        lines.append("final split: not read (--thresholds)")
+    gate = results.get("floors")
+    if gate is not None:
+        shown = ", ".join(f"{k} {v:.4f}" for k, v in gate["figures"].items())
+        verdict = "; ".join(gate["failed"]) if gate["failed"] else "all met"
+        lines.append(f"floors (tests/nlu/floors.yml): {verdict}; measured {shown}")
+    return lines
+
+
 def report_markdown(results: Dict[str, Any]) -> str:
     """The results as Markdown, headed with the date, the machine and the model."""
     held = results["held_out"]
@@ -484,6 +620,8 @@ def report_markdown(results: Dict[str, Any]) -> str:
         f"| {label} | {s['precision']:.2f} | {s['recall']:.2f} | {s['f1']:.2f} | {s['support']} |"
         for label, s in held["per_label"].items()
     ]
+    lines += ["", "## Long posts, final split and floors", ""]
+    lines += [f"- {line}" for line in summary_lines(results)]
     lines += ["", "![confusion matrix](confusion.png)", "", "## Misfires (CLINC150 validation)", ""]
     clinc = results.get("clinc")
     if clinc is None:
@@ -500,7 +638,7 @@ def report_markdown(results: Dict[str, Any]) -> str:
             "|---|---:|",
         ]
         lines += [f"| {label} | {n} |" for label, n in clinc["decisions"].items()]
-    lines += ["", *_long_post_lines(results.get("long_posts"))]
+    lines += ["", *_long_post_lines(results.get("post_outcomes"))]
     crisis = results.get("crisis") or {}
     if crisis:
         lines += ["", "## Crisis recall and safe-set precision, per half", ""]
@@ -621,7 +759,9 @@ def print_summary(results: Dict[str, Any], misfired: Sequence[Tuple[str, str, st
         )
         for text, intent, label in misfired[:20]:
             print(f"  misfire [{intent}] -> {label}: {text}")
-    print("\n".join(_long_post_lines(results.get("long_posts"))))
+    print("\n".join(_long_post_lines(results.get("post_outcomes"))))
+    for line in summary_lines(results):
+        print(line)
     if results.get("thresholds"):
         print("FAQ guard replay (response_threshold x response_margin):")
         print(_sweep_table(results["thresholds"], results["guard"]))
@@ -667,36 +807,56 @@ def evaluate_long_posts(
     return long_posts.summary(posts, seen)
 
 
+def parse_all(parse: Callable[[str], Parse], texts: Sequence[str]) -> List[Parse]:
+    """Every text's parse: in batches when the parser can (NluParser.parse_many)."""
+    many = getattr(parse, "parse_many", None)
+    if many is not None:
+        return list(many(list(texts)))
+    return [parse(text) for text in texts]
+
+
+def held_out_results(examples: Sequence[Example], parses: Sequence[Parse]) -> Dict[str, Any]:
+    """Accuracy, macro-F1, fallbacks, per file and per label, confusions and mistakes."""
+    gold = [e.label for e in examples]
+    predicted = [decision(p) for p in parses]
+    return {
+        "total": len(examples),
+        "accuracy": accuracy(gold, predicted),
+        "macro_f1": macro_f1(gold, predicted),
+        "fallbacks": sum(p == FALLBACK for p in predicted),
+        "topics": topic_accuracy(examples, predicted),
+        "worst_confusions": worst_confusions(gold, predicted),
+        "per_label": per_label(gold, predicted),
+        "mistakes": [
+            {"text": e.text, "gold": e.label, "decision": p}
+            for e, p in zip(examples, predicted)
+            if e.label != p
+        ],
+    }
+
+
 def evaluate(
     parse: Callable[[str], Parse],
     examples: Sequence[Example],
     clinc_rows: Optional[Sequence[Tuple[str, str]]],
     thresholds: bool,
+    posts: Sequence[LongPost] = (),
+    final: Optional[Tuple[Sequence[Example], Sequence[LongPost]]] = None,
 ) -> Tuple[Dict[str, Any], List[Tuple[str, str, str]]]:
-    """Parse everything once; the metrics, and the misfired CLINC rows (kept out of files)."""
-    held_parses = [parse(e.text) for e in examples]
-    gold = [e.label for e in examples]
-    predicted = [decision(p) for p in held_parses]
-    results: Dict[str, Any] = {
-        "held_out": {
-            "total": len(examples),
-            "accuracy": accuracy(gold, predicted),
-            "macro_f1": macro_f1(gold, predicted),
-            "fallbacks": sum(p == FALLBACK for p in predicted),
-            "topics": topic_accuracy(examples, predicted),
-            "worst_confusions": worst_confusions(gold, predicted),
-            "per_label": per_label(gold, predicted),
-            "mistakes": [
-                {"text": e.text, "gold": e.label, "decision": p}
-                for e, p in zip(examples, predicted)
-                if e.label != p
-            ],
-        }
-    }
+    """Parse everything once; the metrics, and the misfired CLINC rows (kept out of files).
+
+    `final` (the final split's examples and long posts) is measured and reported apart;
+    the threshold sweeps never see it.
+    """
+    held_parses = parse_all(parse, [e.text for e in examples])
+    results: Dict[str, Any] = {"held_out": held_out_results(examples, held_parses)}
+    if posts:
+        post_parses = parse_all(parse, [p.text for p in posts])
+        results["long_posts"] = long_post_summary(posts, [decision(p) for p in post_parses])
     misfired: List[Tuple[str, str, str]] = []
     clinc_parses = None
     if clinc_rows is not None:
-        clinc_parses = [parse(text) for text, _ in clinc_rows]
+        clinc_parses = parse_all(parse, [text for text, _ in clinc_rows])
         summary = misfire_summary(clinc_rows, [decision(p) for p in clinc_parses])
         misfired = summary.pop("misfired")
         results["clinc"] = summary
@@ -705,7 +865,20 @@ def evaluate(
         results["thresholds"] = sweep(examples, held_parses, clinc_parses, topics=topics)
         if clinc_parses is not None:
             results["full_sweep"] = full_sweep(examples, held_parses, clinc_parses, topics)[:15]
-    results["_predicted"] = predicted
+    if final is not None:
+        final_examples, final_posts = final
+        final_held = held_out_results(
+            final_examples, parse_all(parse, [e.text for e in final_examples])
+        )
+        results["final"] = {
+            "held_out": {
+                k: final_held[k] for k in ("total", "accuracy", "macro_f1", "fallbacks", "topics")
+            }
+        }
+        if final_posts:
+            final_decisions = [decision(p) for p in parse_all(parse, [p.text for p in final_posts])]
+            results["final"]["long_posts"] = long_post_summary(final_posts, final_decisions)
+    results["_predicted"] = [decision(p) for p in held_parses]
     return results, misfired
 
 
@@ -743,12 +916,25 @@ def main(argv: Optional[List[str]] = None) -> int:
     clinc_path = args.clinc or CLINC
     rows = read_clinc(clinc_path, shown=str(args.clinc) if args.clinc else CLINC_SHOWN)
     clinc_rows = not_small_talk(rows) if rows is not None else None
+    posts = corpus.long_posts()
+    # The final split is never read where thresholds are being chosen.
+    final = None
+    if not args.thresholds:
+        final = (load_held_out(corpus.FINAL), corpus.long_posts(corpus.FINAL))
     parse = NluParser(args.model, quiet=True)
-    results, misfired = evaluate(parse, examples, clinc_rows, args.thresholds)
+    results, misfired = evaluate(parse, examples, clinc_rows, args.thresholds, posts, final)
+    if "long_posts" in results:
+        figures = gate_figures(results["held_out"], results["long_posts"], results.get("clinc"))
+        floors = read_floors()
+        results["floors"] = {
+            "figures": figures,
+            "floors": floors,
+            "failed": below_floors(figures, floors),
+        }
     predicted = results.pop("_predicted")
     posts_path = long_posts.FINAL_SET if args.final else long_posts.DEV_SET
     if posts_path.is_file():
-        results["long_posts"] = {
+        results["post_outcomes"] = {
             "set": str(posts_path.relative_to(PROJECT_ROOT)),
             **evaluate_long_posts(parse, long_posts.load(posts_path), faq_answer_keys()),
         }

@@ -13,12 +13,14 @@ import logging
 import os
 import warnings
 from pathlib import Path
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from bot.paths import CURRENT_MODEL
 
 Parse = Dict[str, Any]
 Parser = Callable[[str], Parse]
+# Messages per run of the NLU graph in `parse_many`.
+BATCH = 64
 
 
 class NluParser:
@@ -50,6 +52,39 @@ class NluParser:
     def __call__(self, text: str) -> Parse:
         result: Parse = self._loop.run_until_complete(self._agent.parse_message(text))
         return result
+
+    def parse_many(self, texts: Sequence[str], batch: int = BATCH) -> List[Parse]:
+        """Parse many texts, `batch` at a time through one run of the NLU graph: the same
+        parse data as calling the parser on each (tests/model checks this), less overhead.
+
+        Rasa's own `parse_message` runs the graph with a list of one message; every
+        component of this pipeline processes a list, so a longer list is parsed alike.
+        """
+        from rasa.core.channels.channel import UserMessage
+        from rasa.engine.constants import PLACEHOLDER_MESSAGE, PLACEHOLDER_TRACKER
+        from rasa.shared.core.trackers import DialogueStateTracker
+
+        processor = self._agent.processor
+        if processor is None:
+            raise RuntimeError(f"the model at {self.model} did not load")
+        target = processor.model_metadata.nlu_target
+        parses: List[Parse] = []
+        for start in range(0, len(texts), batch):
+            messages = [UserMessage(text) for text in texts[start : start + batch]]
+            tracker = DialogueStateTracker.from_events(messages[0].sender_id, [])
+            results = processor.graph_runner.run(
+                inputs={PLACEHOLDER_MESSAGE: messages, PLACEHOLDER_TRACKER: tracker},
+                targets=[target],
+            )
+            for parsed in results[target]:
+                data: Parse = {"text": "", "intent": {"name": None, "confidence": 0.0}}
+                data["entities"] = []
+                data.update(parsed.as_dict(only_output_properties=True))
+                processor._update_full_retrieval_intent(data)
+                parses.append(data)
+        if len(parses) != len(texts):
+            raise RuntimeError(f"{len(texts)} texts gave {len(parses)} parses")
+        return parses
 
     def close(self) -> None:
         self._loop.close()

@@ -25,6 +25,7 @@ import subprocess
 import sys
 import time
 import uuid
+from datetime import datetime
 from pathlib import Path
 from typing import Dict, Iterator, List, Mapping, Optional
 
@@ -111,7 +112,10 @@ class Stack:
         settings_file: Optional[Path] = None,
         extra_env: Optional[Mapping[str, str]] = None,
         endpoints_overrides: Optional[Mapping[str, object]] = None,
+        frozen_clock: bool = False,
     ) -> None:
+        """`frozen_clock`: the action server reads the time from a file `set_clock` writes
+        (bot/frozen_clock.py; for tests only, the real time until a test sets one)."""
         if not Path(model).exists():
             raise RuntimeError(
                 f"No trained model at {model}: run `make model` (make test does) first."
@@ -156,10 +160,25 @@ class Stack:
             self.env["BOT_SETTINGS"] = str(settings_file)
         if production is not None:
             self.env.update(production, ACTION_SERVER_URL=f"{self.actions_url}/webhook")
+        self.clock_file: Optional[Path] = None
+        if frozen_clock:
+            from bot import frozen_clock as clocks
+
+            self.clock_file = workdir / "clock.txt"
+            clocks.set_clock(self.clock_file, None)
+            self.env.update({clocks.FLAG: "1", clocks.CLOCK_FILE: str(self.clock_file)})
         self.env.update(extra_env or {})
         self.processes: Dict[str, subprocess.Popen[bytes]] = {}
         self.logs: Dict[str, Path] = {}
         self.started_at = 0.0
+
+    def set_clock(self, moment: Optional[datetime]) -> None:
+        """The time the action server sees from now on (None: the real time again)."""
+        from bot import frozen_clock as clocks
+
+        if self.clock_file is None:
+            raise RuntimeError("this stack was started without frozen_clock=True")
+        clocks.set_clock(self.clock_file, moment)
 
     @staticmethod
     def _rasa_name(index: int) -> str:

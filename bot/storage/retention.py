@@ -13,16 +13,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib
-import importlib.util
 import logging
 import os
 import sys
 import time
 from datetime import timedelta
-from typing import Any, Callable, Optional
+from typing import Optional
 
 from bot import settings
+from bot.storage import handoff_store
 from bot.storage.conversations import ConversationStore, ConversationStoreError
 
 SECONDS_PER_DAY = 86400
@@ -57,21 +56,11 @@ def purge_conversations(
         store.dispose()
 
 
-def purge_handoffs(days: int) -> Optional[int]:
-    """Delete handled handoff requests older than `days` through bot.storage.handoff_store.
-
-    Uses the module's `purge_handled(older_than)` if it has one, else the default store's
-    method of that name. None when the project has no handoff store.
-    """
-    if importlib.util.find_spec("bot.storage.handoff_store") is None:
-        return None
-    handoff_store = importlib.import_module("bot.storage.handoff_store")
-    purge: Optional[Callable[[timedelta], Any]] = getattr(handoff_store, "purge_handled", None)
-    if purge is None and hasattr(handoff_store, "default_store"):
-        purge = handoff_store.default_store().purge_handled
-    if purge is None:
-        return None
-    result = int(purge(timedelta(days=days)) or 0)
+def purge_handoffs(days: int, store: Optional[handoff_store.HandoffStore] = None) -> int:
+    """Delete handled handoff requests older than `days` (default: the process's store,
+    HANDOFF_DB_URL or var/handoff.db); the number deleted."""
+    store = store or handoff_store.default_store()
+    result = store.purge_handled(timedelta(days=days))
     if result:
         # The learning exports (build/learn/) are derived from requests: they go with them.
         from bot import learn
@@ -108,7 +97,7 @@ async def purge_periodically(
                 "Retention purge: %d conversation event(s) and %s handled request(s) "
                 "older than %d day(s) deleted.",
                 events,
-                handled or 0,
+                handled,
                 days,
             )
         except Exception as error:  # keep the schedule alive; say what kind of failure
@@ -144,8 +133,5 @@ def main(args: argparse.Namespace) -> int:
     except Exception as error:
         print(f"error: could not purge handoff requests ({type(error).__name__}).", file=sys.stderr)
         return 1
-    if handled is None:
-        print("No handoff store to purge.")
-    else:
-        print(f"Deleted {handled} handled handoff request(s) older than {days} day(s).")
+    print(f"Deleted {handled} handled handoff request(s) older than {days} day(s).")
     return 0

@@ -179,6 +179,14 @@ class Tab:
     def api_posts(self, path: str) -> List[Any]:
         return [r for r in self.requests if r.method == "POST" and urlsplit(r.url).path == path]
 
+    def api_deletes(self) -> List[Any]:
+        """DELETE requests to the edge API (a quick exit or "clear" sends one)."""
+        return [
+            r
+            for r in self.requests
+            if r.method == "DELETE" and urlsplit(r.url).path.startswith("/api/")
+        ]
+
     def bot_texts(self) -> List[str]:
         return self.page.locator(".fa-msg-bot .fa-text").all_inner_texts()
 

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
+from PIL import Image
 from playwright.sync_api import expect
 
 from bot import settings
@@ -233,10 +234,15 @@ def test_shift_pressed_three_times_exits(tab: Tab, stack) -> None:
     tab.textbox.focus()
     for _ in range(3):  # capitals typed with Shift are not an exit
         tab.page.keyboard.press("Shift+A")
-    tab.page.wait_for_timeout(300)
-    assert tab.exit_hits == [] and tab.textbox.input_value() == "AAA"
+    expect(tab.textbox).to_have_value("AAA")
+    # The widget exits inside the key handler (page blanked at once): it has not.
+    assert tab.page.evaluate("() => getComputedStyle(document.body).display") != "none"
+    # One Shift now arms the exit with two presses to go: the capitals counted nothing.
+    tab.page.keyboard.press("Shift")
+    expect(tab.page.locator(".fa-root [role=status]").filter(has_text="2")).to_have_count(1)
+    assert tab.exit_hits == [] and tab.api_deletes() == []
     tab.watch_exit()
-    for _ in range(3):
+    for _ in range(2):
         tab.page.keyboard.press("Shift")
     _assert_exited(tab, stack, session)
 
@@ -405,8 +411,28 @@ def test_screenshots(open_tab, viewport: Dict[str, int]) -> None:
     tab = open_tab(viewport=viewport)
     converse(tab)
     path = tab.screenshot(f"widget-{viewport['width']}.png")
-    assert path.stat().st_size > 10_000
     assert path.parent == ARTIFACTS
+    # The picture is the page as laid out: its size, and the widget's own colours where
+    # the widget's parts are (the panel's header, the parent's question bubble).
+    with Image.open(path) as image:
+        assert image.size == (viewport["width"], viewport["height"])
+        pixels = image.convert("RGB")
+        for selector in (".fa-header", ".fa-msg-user .fa-text"):
+            part = tab.page.locator(selector).last
+            box = part.bounding_box()
+            assert box is not None, selector
+            # Just inside the top edge, mid-width: padding, not text or a rounded corner.
+            x, y = int(box["x"] + box["width"] / 2), int(box["y"] + 2)
+            assert 0 <= x < image.width and 0 <= y < image.height, (selector, box)
+            shown = pixels.getpixel((x, y))
+            wanted = _rgb(part.evaluate("el => getComputedStyle(el).backgroundColor"))
+            assert all(abs(a - b) <= 8 for a, b in zip(shown, wanted)), (selector, shown, wanted)
+
+
+def _rgb(css: str) -> Tuple[int, int, int]:
+    """'rgb(29, 112, 184)' -> (29, 112, 184)."""
+    red, green, blue = (int(v) for v in re.findall(r"\d+", css)[:3])
+    return red, green, blue
 
 
 def test_typing_indicator_respects_reduced_motion(open_tab) -> None:
@@ -485,7 +511,8 @@ def test_html_and_javascript_links_in_an_answer_stay_inert(tab: Tab) -> None:
     button.click()
     assert tab.pump_until(lambda: len(sent) == 2)
     assert sent[1]["payload"] == HOSTILE_BUTTON["payload"]  # data sent to the server, never run
-    tab.page.wait_for_timeout(500)
+    # The answer to the click is shown: whatever it could have run has had its chance.
+    expect(tab.page.locator(".fa-msg-bot .fa-text", has_text="faPwned=1")).to_have_count(2)
     assert tab.page.evaluate("() => window.faPwned") is None
 
 
@@ -531,18 +558,23 @@ def test_a_slow_answer_disables_send_and_double_clicks_send_once(tab: Tab) -> No
     tab.textbox.press("Enter")
     send.click(force=True)  # aria-disabled, so Playwright would wait; a parent just clicks
     expect(tab.textbox).to_have_value("another")
-    tab.page.wait_for_timeout(300)
-    assert len(tab.api_posts("/api/message")) == before + 1
     held[0].continue_()
     tab.page.unroute("**/api/message")
     expect(tab.page.locator(".fa-msg-bot", has_text=text_of(ANSWER))).to_have_count(
         2, timeout=ANSWER_TIMEOUT_MS
     )
+    # Requests are logged in the order they are made: any sent while the answer was held
+    # would be in the log before that answer arrived.
+    assert [r.post_data_json.get("text") for r in tab.api_posts("/api/message")[before:]] == [
+        QUESTION
+    ]
     expect(send).to_have_attribute("aria-disabled", "false")
-    # A quick reply double-clicked is sent once.
+    # A quick reply double-clicked is sent once: the log holds one request when its answer
+    # has come back and been shown.
     replies = tab.page.get_by_role("group", name=re.compile("repl", re.I)).get_by_role("button")
-    replies.first.dblclick()
-    tab.page.wait_for_timeout(500)
+    with tab.page.expect_response(tab._is_message, timeout=ANSWER_TIMEOUT_MS):
+        replies.first.dblclick()
+    wait_text(tab.log, text_of(FOLLOW_UP[1]))
     assert len(tab.api_posts("/api/message")) == before + 2
 
 
@@ -554,9 +586,13 @@ def test_enter_with_an_empty_box_sends_nothing(tab: Tab) -> None:
         tab.textbox.fill(blank)
         tab.textbox.press("Enter")
     expect(tab.status).not_to_have_text("")
-    tab.page.wait_for_timeout(300)
-    assert tab.api_posts("/api/message") == []
     assert tab.user_texts() == []
+    # A real question afterwards: when its answer is back, the request log holds it alone
+    # (anything the blank presses had sent would be logged before it).
+    tab.ask(QUESTION)
+    wait_text(tab.log, text_of(ANSWER))
+    assert [r.post_data_json["text"] for r in tab.api_posts("/api/message")] == [QUESTION]
+    assert tab.user_texts() == [QUESTION]
 
 
 @pytest.mark.parametrize(

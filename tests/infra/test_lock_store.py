@@ -21,7 +21,7 @@ from rasa.utils.endpoints import read_endpoint_config
 
 from bot.paths import PROJECT_ROOT
 from bot.rasa.lock_store import AtomicRedisLockStore
-from tests.support.services import REDIS_URL, redis_missing
+from tests.support.services import REDIS_URL, redis_missing, skip_or_fail
 
 _parts = urlsplit(REDIS_URL)
 REDIS = {
@@ -35,7 +35,7 @@ REDIS = {
 def redis_needed() -> None:
     problem = redis_missing()
     if problem:
-        pytest.skip(problem)
+        skip_or_fail(problem)
 
 
 def store() -> AtomicRedisLockStore:

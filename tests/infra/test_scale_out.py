@@ -24,7 +24,13 @@ import requests
 import sqlalchemy as sa
 
 from bot.content.responses import load_domain_responses
-from tests.support.services import POSTGRES_URL, REDIS_URL, postgres_missing, redis_missing
+from tests.support.services import (
+    POSTGRES_URL,
+    REDIS_URL,
+    postgres_missing,
+    redis_missing,
+    skip_or_fail,
+)
 from tools.stack import Stack, production_env, scratch_database
 
 START_TIMEOUT_S = 420
@@ -48,8 +54,7 @@ def database() -> Iterator[str]:
     """A fresh PostgreSQL database for this run's tracker events; dropped afterwards."""
     problem = postgres_missing() or redis_missing()
     if problem:
-        print(f"SKIP test_scale_out: {problem}")
-        pytest.skip(problem)
+        skip_or_fail(f"test_scale_out: {problem}")
     with scratch_database(POSTGRES_URL, "forum_scale") as name:
         yield name
 

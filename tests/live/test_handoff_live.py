@@ -4,7 +4,7 @@ what is stored in the stack's own handoff database, and what never reaches the t
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, List
 
 import requests
@@ -144,3 +144,32 @@ def test_out_of_scope_then_no_stores_nothing(stack):
     declined = parent.send(payload="/deny")
     assert _texts(declined) == [expected("utter_no_question_left", {})]
     assert _store(stack).count_requests() == stored_before
+
+
+def _moments() -> Dict[bool, datetime]:
+    """A moment when the adviceline is open and one when it is closed (from the settings:
+    the first of each, half-hourly through a week that starts on a Monday)."""
+    zone = settings.load().organisation.zone
+    start = datetime(2026, 6, 1, tzinfo=zone)  # a Monday, no bank holiday that week
+    found: Dict[bool, datetime] = {}
+    for step in range(7 * 48):
+        moment = start + timedelta(minutes=30 * step)
+        found.setdefault(bool(hours.status(moment)["adviceline_open"]), moment)
+    assert set(found) == {True, False}, "the settings should open the adviceline that week"
+    return found
+
+
+def test_the_handoff_says_in_hours_and_out_of_hours_wording_by_the_clock(stack):
+    """One run, both wordings: the action server's test clock (bot/frozen_clock.py) set
+    to a moment in hours, then to one out of hours."""
+    shown: Dict[bool, List[str]] = {}
+    try:
+        for is_open, moment in sorted(_moments().items()):
+            stack.set_clock(moment)
+            messages = Widget(stack).send(text=OUT_OF_SCOPE)
+            _handoff_texts(messages, moment, moment)
+            shown[is_open] = _texts(messages)
+    finally:
+        stack.set_clock(None)
+    assert shown[True][0] != shown[False][0], "open and closed should be said differently"
+    assert hours.status(_moments()[False])["next_opening"] in shown[False][0]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
-from typing import Optional
+from typing import NoReturn, Optional
+
+import pytest
 
 POSTGRES_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
@@ -34,3 +36,20 @@ def redis_missing() -> Optional[str]:
     except Exception as error:  # any failure to connect means: skip, saying why
         return f"Redis not reachable at {REDIS_URL}: {type(error).__name__}: {error}"
     return None
+
+
+def in_ci() -> bool:
+    """True where CI runs the suite (`CI=true`, the variable CI services set)."""
+    return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
+
+
+def skip_or_fail(reason: str) -> NoReturn:
+    """Skip a PostgreSQL or Redis test, saying why; under CI=true fail instead.
+
+    This project's CI machines start both services before the suite, so a missing one
+    there means the tests that guard the production profile did not run: a failure.
+    """
+    print(f"SKIP: {reason}")
+    if in_ci():
+        pytest.fail(f"CI=true and a service these tests need is missing: {reason}")
+    pytest.skip(reason)

@@ -3,15 +3,35 @@
 from __future__ import annotations
 
 import json
+from typing import Any, Dict
 
 import pytest
+import yaml
+from rasa.shared.nlu.training_data.message import Message
 
 from bot import faq
 from bot.content.responses import load_domain_responses
-from bot.nlu.faq_guard import judge
+from bot.intents import FALLBACK
+from bot.nlu.faq_guard import GUARD_KEY, FaqGuard, judge
+from bot.paths import CONFIG
 
 RESPONSES = load_domain_responses()
 KNOWN = faq.faq_keys(RESPONSES)
+
+
+def _guard_section() -> Dict[str, Any]:
+    """The FaqGuard's section of config.yml: the thresholds the assistant runs with."""
+    config = yaml.safe_load(CONFIG.read_text(encoding="utf-8"))
+    sections = [c for c in config["pipeline"] if str(c["name"]).endswith("faq_guard.FaqGuard")]
+    assert len(sections) == 1, "config.yml names the FAQ guard once"
+    return sections[0]
+
+
+GUARD = _guard_section()
+THRESHOLD = float(GUARD["response_threshold"])
+MARGIN = float(GUARD["response_margin"])
+# A step smaller than any gap these tests leave, so each case sits just by a boundary.
+STEP = 0.01
 
 
 def _parse(intent, confidence, ranking):
@@ -35,30 +55,78 @@ def test_every_faq_answer_has_a_title_for_clarification_buttons():
         assert all((v.get("metadata") or {}).get("title") for v in variations), key
 
 
+def test_config_sets_both_thresholds_in_range():
+    assert 0.0 < THRESHOLD < 1.0 and 0.0 < MARGIN < 1.0
+    assert THRESHOLD + MARGIN + 2 * STEP < 1.0, "room for the boundary cases below"
+
+
 def test_confident_answer_passes_the_guard():
+    """Just above the threshold and just wider than the margin: answered."""
+    best = THRESHOLD + STEP
     parse = _parse(
-        "safety_plan", 0.98, [("safety_plan/legal_status", 0.9), ("safety_plan/change", 0.05)]
+        "safety_plan",
+        1.0,
+        [("safety_plan/legal_status", best), ("safety_plan/change", best - MARGIN - STEP)],
     )
-    assert judge(parse, response_threshold=0.5, response_margin=0.1) is None
+    assert judge(parse, response_threshold=THRESHOLD, response_margin=MARGIN) is None
 
 
 @pytest.mark.parametrize(
     "ranking, reason",
     [
-        ([("safety_plan/legal_status", 0.30), ("safety_plan/change", 0.10)], "low_confidence"),
-        ([("safety_plan/legal_status", 0.52), ("safety_plan/change", 0.46)], "close_answers"),
+        (
+            [
+                ("safety_plan/legal_status", THRESHOLD - STEP),
+                ("safety_plan/change", max(0.0, THRESHOLD - MARGIN - 2 * STEP)),
+            ],
+            "low_confidence",
+        ),
+        (
+            [
+                ("safety_plan/legal_status", THRESHOLD + 2 * STEP),
+                ("safety_plan/change", THRESHOLD + 2 * STEP - MARGIN + STEP),
+            ],
+            "close_answers",
+        ),
         ([("fgc/request", 0.90), ("safety_plan/change", 0.05)], "topic_mismatch"),
     ],
 )
 def test_uncertain_answers_are_caught(ranking, reason):
-    """An intent at 0.99 can carry an answer at 0.30: the guard must not let it through."""
-    verdict = judge(_parse("safety_plan", 0.99, ranking), 0.5, 0.1)
+    """A sure intent can carry an unsure answer: the guard must not let it through (the
+    intent at 1.0, so the score is the answer's confidence and each case sits by a boundary)."""
+    verdict = judge(_parse("safety_plan", 1.0, ranking), THRESHOLD, MARGIN)
     assert verdict is not None and verdict["reason"] == reason
     assert verdict["candidates"] == [ranking[0][0], ranking[1][0]]
 
 
 def test_non_faq_intents_are_not_judged():
-    assert judge(_parse("greet", 0.4, [("about/bot", 0.2), ("about/scope", 0.1)]), 0.5, 0.1) is None
+    parse = _parse("greet", 0.4, [("about/bot", 0.2), ("about/scope", 0.1)])
+    assert judge(parse, THRESHOLD, MARGIN) is None
+
+
+@pytest.mark.parametrize(
+    "best, second, answered",
+    [
+        (THRESHOLD + STEP, THRESHOLD + STEP - MARGIN - STEP, True),
+        (THRESHOLD - STEP, 0.0, False),
+        (THRESHOLD + STEP, THRESHOLD + STEP - MARGIN + STEP, False),
+    ],
+)
+def test_the_component_built_from_config_yml_uses_its_thresholds(best, second, answered):
+    """FaqGuard built from config.yml's section, as Rasa builds it, around the boundaries."""
+    guard = FaqGuard({k: v for k, v in GUARD.items() if k != "name"})
+    message = Message(
+        data=_parse(
+            "safety_plan", 1.0, [("safety_plan/what_is", best), ("safety_plan/change", second)]
+        )
+    )
+    guard.process([message])
+    if answered:
+        assert message.get("intent")["name"] == "safety_plan"
+        assert message.get(GUARD_KEY) is None
+    else:
+        assert message.get("intent") == {"name": FALLBACK, "confidence": 1.0}
+        assert message.get(GUARD_KEY)["intent"] == "safety_plan"
 
 
 def test_guard_candidates_become_two_options():

@@ -1,7 +1,8 @@
 """The handoff request store, on SQLite and on PostgreSQL (127.0.0.1:5432, database test).
 
 Each PostgreSQL run uses its own table prefix and drops its tables afterwards. The
-PostgreSQL cases skip, with the reason printed, only when the server cannot be reached.
+PostgreSQL cases skip, with the reason printed, only when the server cannot be reached
+(and fail instead under CI=true, see tests/support/services.py).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from bot import settings
 from bot.redact import redact
 from bot.storage import handoff_store
 from bot.storage.handoff_store import REFERENCE_ALPHABET, HandoffStore, default_store
-from tests.support.services import POSTGRES_URL, postgres_missing
+from tests.support.services import POSTGRES_URL, postgres_missing, skip_or_fail
 
 LENGTH = settings.load().handoff.reference_length
 QUESTION = (
@@ -49,7 +50,7 @@ def store(request, tmp_path) -> Iterator[HandoffStore]:
         return
     problem = postgres_missing()
     if problem:
-        pytest.skip(problem)
+        skip_or_fail(problem)
     made = HandoffStore(
         POSTGRES_URL, prefix=f"t{uuid.uuid4().hex[:10]}_", reference_length=LENGTH, clock=clock
     )

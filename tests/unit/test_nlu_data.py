@@ -1,8 +1,11 @@
 """Quality checks on the NLU training data and the held-out test data (no model needed).
 
 The held-out files in tests/nlu measure how well the model generalises; they only do
-that if none of their examples (or a near copy) is also trained on. The helpers here are
-generic: they read every file in data/nlu and tests/nlu, not only one topic's.
+that if none of their examples (or a near copy) is also trained on. The same holds for
+the crisis and safe sets (every file under tests/nlu/crisis, at any depth) and for the
+typed messages of the test stories (tests/conversations): a story that types a training
+example tests memory, not understanding. The helpers here are generic: they read every
+file in data/nlu and tests/nlu, not only one topic's.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from bot.paths import PROJECT_ROOT
 
 TRAIN_DIR = PROJECT_ROOT / "data" / "nlu"
 HELD_OUT_DIR = PROJECT_ROOT / "tests" / "nlu"
+CRISIS_DIR = HELD_OUT_DIR / "crisis"
+STORIES_DIR = PROJECT_ROOT / "tests" / "conversations"
 
 # The FAQ topics whose data this module holds to the minimum sizes below.
 TOPIC_FILES = ("assessment.yml", "safety_plan.yml", "fgc.yml")
@@ -95,6 +100,46 @@ def all_examples(folder: Path) -> Iterator[Example]:
         for intent, texts in read_nlu_file(path).items():
             for text in texts:
                 yield path.name, intent, text
+
+
+def _shown(path: Path) -> str:
+    """A path as the project names it (relative to its root when inside it)."""
+    try:
+        return str(path.relative_to(PROJECT_ROOT))
+    except ValueError:
+        return str(path)
+
+
+def crisis_set_texts(folder: Path = CRISIS_DIR) -> Iterator[Tuple[str, str]]:
+    """(file, text) for every message of every YAML file under `folder`, at any depth:
+    `categories` (crisis sets) and `safe` (safe sets) groups alike."""
+    for path in sorted([*folder.rglob("*.yml"), *folder.rglob("*.yaml")]):
+        content = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for key in ("categories", "safe"):
+            for block in (content.get(key) or {}).values():
+                for text in parse_examples(block):
+                    yield _shown(path), text
+
+
+def story_texts(folder: Path = STORIES_DIR) -> Iterator[Tuple[str, str]]:
+    """(file, text) for every typed user message of the test stories; a button's payload
+    ("/choose_faq{...}") is what the widget sends, not something a parent typed."""
+    for path in nlu_files(folder):
+        content = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for story in content.get("stories") or []:
+            for step in story.get("steps") or []:
+                text = step.get("user") if isinstance(step, dict) else None
+                if isinstance(text, str) and text.strip() and not text.strip().startswith("/"):
+                    yield _shown(path), text.strip()
+
+
+def unseen_texts() -> Iterator[Tuple[str, str]]:
+    """(source, text) for everything that must never be trained on: the held-out split,
+    the crisis and safe sets, and the test stories' typed messages."""
+    for name, _intent, text in all_examples(HELD_OUT_DIR):
+        yield f"tests/nlu/{name}", text
+    yield from crisis_set_texts()
+    yield from story_texts()
 
 
 # --- the helpers themselves --------------------------------------------------------------
@@ -187,29 +232,97 @@ def test_topic_intents_have_an_answer_in_the_domain() -> None:
 # --- (2) held-out examples are not (near) copies of training examples ----------------------
 
 
-def test_held_out_examples_are_not_in_training_data() -> None:
+def test_the_unseen_texts_come_from_every_source() -> None:
+    """The leak checks below read each crisis file (nested ones too) and each story file."""
+    sources = {source for source, _ in unseen_texts()}
+    crisis_files = {str(path.relative_to(PROJECT_ROOT)) for path in CRISIS_DIR.rglob("*.yml")}
+    story_files = {str(path.relative_to(PROJECT_ROOT)) for path in nlu_files(STORIES_DIR)}
+    assert crisis_files and story_files
+    assert crisis_files <= sources and story_files <= sources
+    assert any(source.startswith("tests/nlu/") and "crisis" not in source for source in sources)
+
+
+def test_crisis_set_texts_reads_nested_folders(tmp_path: Path) -> None:
+    (tmp_path / "deeper" / "still").mkdir(parents=True)
+    (tmp_path / "deeper" / "still" / "more.yml").write_text(
+        "version: 1\ncategories:\n  crisis_suicidal:\n    - a nested crisis message\n"
+        "safe:\n  everyday:\n    - a nested safe message\n",
+        encoding="utf-8",
+    )
+    texts = [text for _, text in crisis_set_texts(tmp_path)]
+    assert texts == ["a nested crisis message", "a nested safe message"]
+
+
+def test_story_texts_are_typed_messages_only(tmp_path: Path) -> None:
+    (tmp_path / "test_x.yml").write_text(
+        'version: "3.1"\nstories:\n  - story: s\n    steps:\n'
+        "      - user: |\n          what is it for?\n        intent: assessment/purpose\n"
+        "      - action: utter_assessment\n"
+        '      - user: |\n          /choose_faq{"faq": "fgc/request"}\n'
+        "        intent: choose_faq\n      - intent: affirm\n",
+        encoding="utf-8",
+    )
+    assert [text for _, text in story_texts(tmp_path)] == ["what is it for?"]
+
+
+def test_unseen_texts_are_not_in_training_data() -> None:
     trained = {normalise(text): (name, intent) for name, intent, text in all_examples(TRAIN_DIR)}
     leaks = [
-        f"tests/nlu/{name} {intent}: {text!r} is trained in data/nlu/{trained[normalise(text)][0]}"
-        for name, intent, text in all_examples(HELD_OUT_DIR)
+        f"{source}: {text!r} is trained in data/nlu/{trained[normalise(text)][0]}"
+        for source, text in unseen_texts()
         if normalise(text) in trained
     ]
-    assert not leaks, "held-out examples found in training data:\n" + "\n".join(leaks)
+    assert not leaks, "held-out, crisis-set or story messages in training data:\n" + "\n".join(
+        leaks
+    )
 
 
-def test_held_out_examples_are_not_near_copies_of_training_data() -> None:
-    trained = [(tokens(text), name, text) for name, _, text in all_examples(TRAIN_DIR)]
-    near = []
-    for name, _intent, text in all_examples(HELD_OUT_DIR):
-        words = tokens(text)
-        for train_words, train_name, train_text in trained:
-            score = jaccard(words, train_words)
+def near_copies(
+    texts: List[Tuple[str, str]], trained: List[Tuple[str, str]]
+) -> List[Tuple[str, str, str, str, float]]:
+    """(source, text, training file, training text, similarity) for every pair at or above
+    NEAR_DUPLICATE. Only training examples sharing a word are compared (an index by word),
+    which gives the same pairs as comparing all of them."""
+    words = [tokens(text) for _, text in trained]
+    by_word: Dict[str, List[int]] = {}
+    for index, bag in enumerate(words):
+        for word in bag:
+            by_word.setdefault(word, []).append(index)
+    found = []
+    for source, text in texts:
+        bag = tokens(text)
+        shared: Dict[int, int] = {}
+        for word in bag:
+            for index in by_word.get(word, ()):
+                shared[index] = shared.get(index, 0) + 1
+        for index, common in shared.items():
+            score = common / (len(bag) + len(words[index]) - common)
             if score >= NEAR_DUPLICATE:
-                near.append(
-                    f"tests/nlu/{name} {text!r} ~ data/nlu/{train_name} {train_text!r} "
-                    f"({score:.2f})"
-                )
-    assert not near, "held-out examples too close to training examples:\n" + "\n".join(near)
+                name, train_text = trained[index]
+                found.append((source, text, name, train_text, score))
+    return found
+
+
+def test_near_copies_matches_the_plain_comparison() -> None:
+    trained = [("a.yml", "can the plan be changed"), ("b.yml", "what is an FGC")]
+    texts = [("x", "can the plan be changed now"), ("y", "is it binding"), ("z", "what is an fgc")]
+    expected = [
+        (source, text, name, train_text, jaccard(tokens(text), tokens(train_text)))
+        for source, text in texts
+        for name, train_text in trained
+        if jaccard(tokens(text), tokens(train_text)) >= NEAR_DUPLICATE
+    ]
+    assert sorted(near_copies(texts, trained)) == sorted(expected)
+    assert [pair[0] for pair in expected] == ["x", "z"]
+
+
+def test_unseen_texts_are_not_near_copies_of_training_data() -> None:
+    trained = [(name, text) for name, _, text in all_examples(TRAIN_DIR)]
+    near = [
+        f"{source} {text!r} ~ data/nlu/{name} {train_text!r} ({score:.2f})"
+        for source, text, name, train_text, score in near_copies(list(unseen_texts()), trained)
+    ]
+    assert not near, "messages too close to training examples:\n" + "\n".join(near)
 
 
 # --- (3) no exact duplicates within the training data --------------------------------------

@@ -13,6 +13,7 @@ from typing import Any, Dict, List, Optional
 
 import pytest
 
+from tools import corpus
 from tools import nlu_eval as ev
 
 
@@ -282,3 +283,200 @@ def test_the_command_skips_misfires_without_the_file(tmp_path: Path, monkeypatch
     assert f"skipping misfire measurement: {missing} not found" in printed
     report = (tmp_path / "eval" / "report.md").read_text(encoding="utf-8")
     assert f"Skipped: {missing} not found" in report
+
+
+# --- Long posts ----------------------------------------------------------------------------
+
+
+def _post(expect: str, also: tuple = ()) -> ev.LongPost:
+    return ev.LongPost(id="lp", text="a post", expect=expect, also=also, kind="iioc")
+
+
+@pytest.mark.parametrize(
+    "expect, also, decided, outcome",
+    [
+        ("fgc/what_is", (), "fgc/what_is", "right"),
+        ("fgc/what_is", ("fgc/request",), "fgc/request", "right"),
+        ("fgc/what_is", (), "fgc/request", "wrong"),
+        ("fgc/what_is", (), "crisis_suicidal", "wrong"),
+        ("fgc/what_is", (), "nlu_fallback", "other"),
+        ("fgc/what_is", (), "out_of_scope", "other"),
+        ("handoff", (), "out_of_scope", "right"),
+        ("handoff", (), "request_human", "right"),
+        ("handoff", (), "nlu_fallback", "other"),
+        ("handoff", (), "safety_plan/change", "wrong"),
+        ("crisis_suicidal", (), "crisis_suicidal", "right"),
+        ("crisis_suicidal", (), "out_of_scope", "wrong"),
+        ("crisis_suicidal", (), "crisis_own_thoughts", "wrong"),
+    ],
+)
+def test_long_post_outcomes(expect, also, decided, outcome) -> None:
+    assert ev.long_post_outcome(_post(expect, also), decided) == outcome
+
+
+def test_long_post_summary_counts_and_shares() -> None:
+    posts = [_post("fgc/what_is"), _post("handoff"), _post("handoff"), _post("process/core_group")]
+    summary = ev.long_post_summary(
+        posts, ["fgc/what_is", "out_of_scope", "fgc/request", "nlu_fallback"]
+    )
+    assert (summary["right"], summary["wrong"], summary["other"]) == (2, 1, 1)
+    assert summary["right_share"] == 0.5 and summary["wrong_share"] == 0.25
+    assert summary["wrong_posts"] == [{"id": "lp", "expect": "handoff", "decision": "fgc/request"}]
+
+
+def test_both_splits_have_long_posts_with_known_expectations() -> None:
+    for folder in (corpus.HELD_OUT, corpus.FINAL):
+        posts = corpus.long_posts(folder)
+        assert len(posts) >= 50, folder
+        assert all(p.text and p.expect for p in posts)
+        assert all(
+            p.expect == ev.HANDOFF or ev.is_crisis(p.expect) or ev.is_faq_answer(p.expect)
+            for p in posts
+        ), folder
+
+
+# --- Floors ----------------------------------------------------------------------------------
+
+
+def test_the_floors_file_lists_every_gated_figure() -> None:
+    floors = ev.read_floors()
+    assert set(floors["minimum"]) | set(floors["maximum"]) == set(ev.GATED)
+    assert all(0.0 <= v <= 1.0 for side in floors.values() for v in side.values())
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "minimum: {held_out_accuracy: 0.8}\nmaximum: {}\n",  # figures missing
+        "minimum: {held_out_acuracy: 0.8, held_out_macro_f1: 0.8, long_posts_right_share: 0.5}\n"
+        "maximum: {long_posts_wrong_share: 0.1, clinc_misfire_share: 0.02}\n",  # a typo
+        "minimum: {held_out_accuracy: 0.8, held_out_macro_f1: 0.8, long_posts_right_share: 0.5,"
+        " long_posts_wrong_share: 0.1}\nmaximum: {clinc_misfire_share: 0.02}\n",  # wrong side
+    ],
+)
+def test_a_floors_file_that_would_unguard_a_figure_is_refused(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "floors.yml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ValueError, match="must list exactly"):
+        ev.read_floors(path)
+
+
+def test_below_floors_names_each_figure_on_the_wrong_side() -> None:
+    floors = {
+        "minimum": {"held_out_accuracy": 0.8, "held_out_macro_f1": 0.85},
+        "maximum": {"clinc_misfire_share": 0.02},
+    }
+    assert (
+        ev.below_floors(
+            {"held_out_accuracy": 0.8, "held_out_macro_f1": 0.9, "clinc_misfire_share": 0.02},
+            floors,
+        )
+        == []
+    )
+    failed = ev.below_floors(
+        {"held_out_accuracy": 0.79, "held_out_macro_f1": 0.9, "clinc_misfire_share": 0.03}, floors
+    )
+    assert failed == [
+        "held_out_accuracy 0.7900 < minimum 0.8",
+        "clinc_misfire_share 0.0300 > maximum 0.02",
+    ]
+    # Not measured (no CLINC file): not judged here.
+    assert ev.below_floors({"held_out_accuracy": 0.9, "held_out_macro_f1": 0.9}, floors) == []
+
+
+# --- The final split is measured apart and never tuned on ------------------------------------
+
+
+def _final_texts() -> set:
+    return {e.text for e in ev.load_held_out(corpus.FINAL)} | {
+        p.text for p in corpus.long_posts(corpus.FINAL)
+    }
+
+
+def test_the_final_split_is_distinct_from_the_development_split() -> None:
+    final = _final_texts()
+    assert len(final) >= 500
+    development = {e.text for e in ev.load_held_out()} | {p.text for p in corpus.long_posts()}
+    assert not final & development
+
+
+def test_the_threshold_sweeps_never_read_the_final_split(tmp_path: Path, monkeypatch) -> None:
+    """With --thresholds no final-split text reaches the parser, and the sweeps see the
+    development split only."""
+    model = tmp_path / "model.tar.gz"
+    model.write_bytes(b"")
+    parsed: List[str] = []
+
+    def recording(text: str) -> Dict[str, Any]:
+        parsed.append(text)
+        return _stand_in(text)
+
+    swept: List[str] = []
+    real_sweep, real_full = ev.sweep, ev.full_sweep
+
+    def sweep(examples, *args, **kwargs):
+        swept.extend(e.text for e in examples)
+        return real_sweep(examples, *args, **kwargs)
+
+    def full_sweep(examples, *args, **kwargs):
+        swept.extend(e.text for e in examples)
+        return real_full(examples, *args, **kwargs)
+
+    monkeypatch.setattr(ev, "NluParser", lambda model, quiet=False: recording)
+    monkeypatch.setattr(ev, "sweep", sweep)
+    monkeypatch.setattr(ev, "full_sweep", full_sweep)
+    absent = tmp_path / "absent.tsv"  # no CLINC rows: only `sweep` runs, which is quicker
+    args = ["--model", str(model), "--clinc", str(absent), "--out", str(tmp_path / "e")]
+    assert ev.main([*args, "--thresholds"]) == 0
+    final = _final_texts()
+    assert swept and parsed
+    assert not final & set(parsed), "the final split was parsed during a threshold sweep"
+    assert not final & set(swept), "a threshold sweep was given the final split"
+    results = json.loads((tmp_path / "e" / "results.json").read_text(encoding="utf-8"))
+    assert "final" not in results
+
+    # Without --thresholds it is measured, and reported apart from the development split.
+    parsed.clear()
+    assert ev.main(args) == 0
+    assert final <= set(parsed)
+    results = json.loads((tmp_path / "e" / "results.json").read_text(encoding="utf-8"))
+    assert results["final"]["held_out"]["total"] == len(ev.load_held_out(corpus.FINAL))
+    assert results["final"]["long_posts"]["total"] == len(corpus.long_posts(corpus.FINAL))
+    assert results["held_out"]["total"] == len(ev.load_held_out())
+
+
+def test_no_other_tool_names_the_final_split() -> None:
+    """Only the reader (tools/corpus.py) and the reports (tools/nlu_eval.py; the crisis
+    halves, tools/crisis_eval.py; the long posts' --final, tools/long_posts.py) name it: a
+    threshold or data tool that reads tests/nlu_final fails here."""
+    allowed = {
+        "tools/corpus.py",
+        "tools/nlu_eval.py",
+        "tools/crisis_eval.py",
+        "tools/long_posts.py",
+    }
+    root = ev.PROJECT_ROOT
+    sources = [
+        *root.glob("tools/**/*.py"),
+        *root.glob("bot/**/*.py"),
+        *root.glob("scripts/*"),
+        *root.glob("actions/**/*.py"),
+        root / "Makefile",
+    ]
+    naming = sorted(
+        str(path.relative_to(root))
+        for path in sources
+        if path.is_file()
+        and str(path.relative_to(root)) not in allowed
+        and (
+            "nlu_final" in path.read_text(encoding="utf-8", errors="replace")
+            or "corpus.FINAL" in path.read_text(encoding="utf-8", errors="replace")
+        )
+    )
+    assert naming == []
+    # In tools/nlu_eval.py, the final split is read only where --thresholds is off.
+    source = (root / "tools" / "nlu_eval.py").read_text(encoding="utf-8")
+    reads = [line.strip() for line in source.splitlines() if "corpus.FINAL" in line]
+    assert reads == ["final = (load_held_out(corpus.FINAL), corpus.long_posts(corpus.FINAL))"], (
+        reads
+    )

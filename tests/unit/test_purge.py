@@ -9,13 +9,10 @@ and drops it afterwards.
 from __future__ import annotations
 
 import asyncio
-import importlib.machinery
-import importlib.util
 import os
 import subprocess
 import sys
 import time
-import types
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -34,6 +31,7 @@ from bot.storage.conversations import (
     db_url,
     tracker_store_config,
 )
+from tests.support.services import skip_or_fail
 
 DAY = 86400
 PG = {"host": "127.0.0.1", "port": 5432, "dbname": "test", "user": "postgres"}
@@ -66,8 +64,7 @@ def endpoints(request, tmp_path: Path, monkeypatch) -> Iterator[Path]:
     else:
         problem = _postgres_problem()
         if problem:
-            print(f"SKIP: {problem}")
-            pytest.skip(problem)
+            skip_or_fail(problem)
         import psycopg2
 
         schema = f"purge_{uuid.uuid4().hex[:12]}"
@@ -262,30 +259,33 @@ def test_negative_days_are_refused(tmp_path: Path) -> None:
     assert "0 or more days" in result.stderr
 
 
-def test_handled_handoff_requests_are_purged_through_the_handoff_store(monkeypatch) -> None:
-    """purge calls bot.storage.handoff_store.purge_handled with the limit (interface contract)."""
-    calls: List[object] = []
+def test_purge_handoffs_deletes_only_requests_handled_before_the_limit(tmp_path: Path) -> None:
+    """In process, on the real store: the count it returns is what it deleted."""
+    from datetime import datetime, timezone
 
-    def purge_handled(older_than: timedelta) -> int:
-        calls.append(older_than)
-        return 4
+    from bot.storage.handoff_store import HandoffStore
 
-    fake = types.ModuleType("bot.storage.handoff_store")
-    fake.__spec__ = importlib.machinery.ModuleSpec("bot.storage.handoff_store", None)
-    fake.purge_handled = purge_handled  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "bot.storage.handoff_store", fake)
-    assert purge.purge_handoffs(30) == 4
-    assert calls == [timedelta(days=30)]
+    url = f"sqlite:///{tmp_path / 'purge-handoff.db'}"
+    now = datetime.now(timezone.utc)
+    old = HandoffStore(url, clock=lambda: now - timedelta(days=31))
+    handled_old = old.add("an old handled question", "transcript")
+    old.mark_handled(handled_old.reference)
+    waiting_old = old.add("an old waiting question", "transcript")
+    store = HandoffStore(url, clock=lambda: now)
+    handled_now = store.add("a question handled today", "transcript")
+    store.mark_handled(handled_now.reference)
+    assert purge.purge_handoffs(30, store=store) == 1
+    left = {request.reference for request in store.list_requests()}
+    assert left == {waiting_old.reference, handled_now.reference}
+    assert purge.purge_handoffs(30, store=store) == 0
+    old.engine.dispose()
+    store.engine.dispose()
 
 
 def test_purge_command_deletes_handled_handoff_requests_past_the_limit(
     tmp_path: Path, monkeypatch
 ) -> None:
     """End to end with the project's handoff store: handled and old goes; waiting stays."""
-    if importlib.util.find_spec("bot.storage.handoff_store") is None:
-        reason = "bot.storage.handoff_store does not exist yet: nothing to purge there"
-        print(f"SKIP: {reason}")
-        pytest.skip(reason)
     from datetime import datetime, timezone
 
     from bot.storage.handoff_store import HandoffStore

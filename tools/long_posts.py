@@ -32,7 +32,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import yaml
 
 from bot import faq
-from bot.intents import CRISIS_PREFIX, FALLBACK, REQUEST_HUMAN, RETRIEVAL_INTENTS
+from bot.intents import CHECKIN_PREFIX, CRISIS_PREFIX, FALLBACK, REQUEST_HUMAN, RETRIEVAL_INTENTS
 from bot.paths import PROJECT_ROOT
 
 DEV_SET = PROJECT_ROOT / "tests" / "nlu" / "long_posts.yml"
@@ -99,7 +99,8 @@ def _selected(parse: Dict[str, Any], intent: str) -> Optional[str]:
 def behaviour(parse: Dict[str, Any], known: Sequence[str]) -> Behaviour:
     """What the assistant does with a parsed first message of a conversation."""
     intent = (parse.get("intent") or {}).get("name") or FALLBACK
-    if intent.startswith(CRISIS_PREFIX):
+    if intent.startswith(CRISIS_PREFIX) or intent.startswith(CHECKIN_PREFIX):
+        # A check-in is the gentle crisis route: it comes before anything else.
         return Behaviour("crisis", answer=intent)
     if intent in RETRIEVAL_INTENTS:
         return Behaviour("answer", answer=_selected(parse, intent) or intent)

@@ -288,25 +288,31 @@ def topic_accuracy(examples: Sequence[Example], predicted: Sequence[str]) -> Dic
     }
 
 
-def long_post_outcome(post: LongPost, decided: str) -> str:
-    """ "right", "wrong" or "other" (neither) for one long post's decision.
+# The gate's "wrong" for a long post: an answer that does not answer it, or a crisis missed.
+GATE_WRONG = frozenset({"wrong_answer", "crisis_missed"})
 
-    Right: the expected FAQ answer (or one of `also`), a hand-off where `expect` is
-    handoff, the expected crisis route. Wrong: any other FAQ answer or crisis route, or a
-    crisis missed. Other: a clarification, or a hand-off where an answer was right (safe,
-    but not what the parent needed).
-    """
-    right = HANDOFF_DECISIONS if post.expect == HANDOFF else {post.expect, *post.also}
-    if decided in right:
+
+def long_post_outcome(post: LongPost, seen: long_posts.Behaviour) -> str:
+    """ "right", "wrong" or "other" (neither) for what the assistant did with one post,
+    judged as tools/long_posts.py judges it (the same figures `make eval` reports): right
+    is the expected answer (or one of `also`), a hand-off where `expect` is handoff, or a
+    crisis route (answer or check-in) where a crisis was expected; wrong is an answer that
+    does not answer the post, or a crisis missed; other is anything else (a clarification,
+    a hand-off where an answer existed, a false crisis route)."""
+    judged = long_posts.outcome(
+        long_posts.Post(post.id, post.text, post.expect, tuple(post.also), post.kind), seen
+    )
+    if judged == "right":
         return "right"
-    if is_faq_answer(decided) or is_crisis(decided) or is_crisis(post.expect):
-        return "wrong"
-    return "other"
+    return "wrong" if judged in GATE_WRONG else "other"
 
 
-def long_post_summary(posts: Sequence[LongPost], decisions: Sequence[str]) -> Dict[str, Any]:
-    """Counts and shares of right, wrong and other, and each wrong post's id and decision."""
-    outcomes = [long_post_outcome(p, d) for p, d in zip(posts, decisions)]
+def long_post_summary(
+    posts: Sequence[LongPost], seen: Sequence[long_posts.Behaviour]
+) -> Dict[str, Any]:
+    """Counts and shares of right, wrong and other, and each wrong post's id and what the
+    assistant did."""
+    outcomes = [long_post_outcome(p, s) for p, s in zip(posts, seen)]
     total = len(posts)
     counts = Counter(outcomes)
     return {
@@ -315,8 +321,8 @@ def long_post_summary(posts: Sequence[LongPost], decisions: Sequence[str]) -> Di
         "right_share": counts["right"] / total if total else 0.0,
         "wrong_share": counts["wrong"] / total if total else 0.0,
         "wrong_posts": [
-            {"id": p.id, "expect": p.expect, "decision": d}
-            for p, d, o in zip(posts, decisions, outcomes)
+            {"id": p.id, "expect": p.expect, "decision": s.answer or s.kind}
+            for p, s, o in zip(posts, seen, outcomes)
             if o == "wrong"
         ],
     }
@@ -852,7 +858,10 @@ def evaluate(
     results: Dict[str, Any] = {"held_out": held_out_results(examples, held_parses)}
     if posts:
         post_parses = parse_all(parse, [p.text for p in posts])
-        results["long_posts"] = long_post_summary(posts, [decision(p) for p in post_parses])
+        known = faq_answer_keys()
+        results["long_posts"] = long_post_summary(
+            posts, [long_posts.behaviour(p, known) for p in post_parses]
+        )
     misfired: List[Tuple[str, str, str]] = []
     clinc_parses = None
     if clinc_rows is not None:
@@ -876,8 +885,12 @@ def evaluate(
             }
         }
         if final_posts:
-            final_decisions = [decision(p) for p in parse_all(parse, [p.text for p in final_posts])]
-            results["final"]["long_posts"] = long_post_summary(final_posts, final_decisions)
+            known = faq_answer_keys()
+            final_seen = [
+                long_posts.behaviour(p, known)
+                for p in parse_all(parse, [p.text for p in final_posts])
+            ]
+            results["final"]["long_posts"] = long_post_summary(final_posts, final_seen)
     results["_predicted"] = [decision(p) for p in held_parses]
     return results, misfired
 

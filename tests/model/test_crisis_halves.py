@@ -18,9 +18,11 @@ from tools import crisis_eval
 
 TUNE_RECALL = 1.0
 REQUIRED_PRECISION = 0.97
-# Measured 2026-11-29 on the final patterns (the targets: 105/105 and >= 97%).
-UNFORESEEN_CAUGHT_FLOOR = 29  # of 105 (strong 26, check-in 3)
-UNFORESEEN_SAFE_FLOOR = 66  # of 69 kept safe (95.7%)
+# Floors a little under what the model `make test` trains measured on 2026-11-29 (32 of
+# 105 caught: strong 27, check-in 5; 66 of 69 safe, 95.7%), not the targets
+# (105/105 and >= 97%), which are not met.
+UNFORESEEN_CAUGHT_FLOOR = 30  # of 105
+UNFORESEEN_SAFE_FLOOR = 65  # of 69 kept safe
 
 
 @pytest.fixture(scope="module")

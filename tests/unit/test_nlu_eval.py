@@ -13,7 +13,7 @@ from typing import Any, Dict, List, Optional
 
 import pytest
 
-from tools import corpus
+from tools import corpus, long_posts
 from tools import nlu_eval as ev
 
 
@@ -292,32 +292,48 @@ def _post(expect: str, also: tuple = ()) -> ev.LongPost:
     return ev.LongPost(id="lp", text="a post", expect=expect, also=also, kind="iioc")
 
 
+def _seen(kind: str, answer: str = "", options: tuple = ()) -> long_posts.Behaviour:
+    return long_posts.Behaviour(kind, answer=answer or None, options=options)
+
+
 @pytest.mark.parametrize(
-    "expect, also, decided, outcome",
+    "expect, also, seen, outcome",
     [
-        ("fgc/what_is", (), "fgc/what_is", "right"),
-        ("fgc/what_is", ("fgc/request",), "fgc/request", "right"),
-        ("fgc/what_is", (), "fgc/request", "wrong"),
-        ("fgc/what_is", (), "crisis_suicidal", "wrong"),
-        ("fgc/what_is", (), "nlu_fallback", "other"),
-        ("fgc/what_is", (), "out_of_scope", "other"),
-        ("handoff", (), "out_of_scope", "right"),
-        ("handoff", (), "request_human", "right"),
-        ("handoff", (), "nlu_fallback", "other"),
-        ("handoff", (), "safety_plan/change", "wrong"),
-        ("crisis_suicidal", (), "crisis_suicidal", "right"),
-        ("crisis_suicidal", (), "out_of_scope", "wrong"),
-        ("crisis_suicidal", (), "crisis_own_thoughts", "wrong"),
+        ("fgc/what_is", (), _seen("answer", "fgc/what_is"), "right"),
+        ("fgc/what_is", ("fgc/request",), _seen("answer", "fgc/request"), "right"),
+        ("fgc/what_is", (), _seen("answer", "fgc/request"), "wrong"),
+        # A false crisis route, a clarification or a hand-off is not a wrong answer.
+        ("fgc/what_is", (), _seen("crisis", "crisis_suicidal"), "other"),
+        ("fgc/what_is", (), _seen("options", options=("fgc/what_is", "fgc/request")), "other"),
+        ("fgc/what_is", (), _seen("handoff"), "other"),
+        ("handoff", (), _seen("handoff"), "right"),
+        ("handoff", (), _seen("rephrase"), "other"),
+        ("handoff", (), _seen("answer", "safety_plan/change"), "wrong"),
+        ("crisis_suicidal", (), _seen("crisis", "crisis_suicidal"), "right"),
+        ("crisis_suicidal", (), _seen("crisis", "checkin_suicidal"), "right"),
+        ("crisis_suicidal", (), _seen("handoff"), "wrong"),
+        ("crisis_suicidal", (), _seen("answer", "fgc/what_is"), "wrong"),
     ],
 )
-def test_long_post_outcomes(expect, also, decided, outcome) -> None:
-    assert ev.long_post_outcome(_post(expect, also), decided) == outcome
+def test_long_post_outcomes(expect, also, seen, outcome) -> None:
+    assert ev.long_post_outcome(_post(expect, also), seen) == outcome
+
+
+def test_a_check_in_is_the_crisis_route() -> None:
+    parse = {"intent": {"name": "checkin_own_thoughts", "confidence": 1.0}}
+    assert long_posts.behaviour(parse, []) == _seen("crisis", "checkin_own_thoughts")
 
 
 def test_long_post_summary_counts_and_shares() -> None:
     posts = [_post("fgc/what_is"), _post("handoff"), _post("handoff"), _post("process/core_group")]
     summary = ev.long_post_summary(
-        posts, ["fgc/what_is", "out_of_scope", "fgc/request", "nlu_fallback"]
+        posts,
+        [
+            _seen("answer", "fgc/what_is"),
+            _seen("handoff"),
+            _seen("answer", "fgc/request"),
+            _seen("rephrase"),
+        ],
     )
     assert (summary["right"], summary["wrong"], summary["other"]) == (2, 1, 1)
     assert summary["right_share"] == 0.5 and summary["wrong_share"] == 0.25

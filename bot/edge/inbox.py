@@ -383,6 +383,19 @@ def _routes(
         set_cookie(request, reply, "signin", signer.dumps(form), SIGNIN_FORM_SECONDS)
         return reply
 
+    NOTHING_CHANGED = (
+        "Your session has ended or the form was not valid, so nothing "
+        "was changed. Please reload the page and try again."
+    )
+
+    def not_labelled() -> response.HTTPResponse:
+        return page(
+            "inbox_error.html",
+            code=400,
+            title="Not labelled",
+            message="Please choose an FAQ from the list, or give the new topic a title.",
+        )
+
     def refused(message: str) -> response.HTTPResponse:
         return page("inbox_error.html", code=403, title="Not allowed", message=message)
 
@@ -639,21 +652,13 @@ def _routes(
     async def inbox_label(request: Request, reference: str) -> response.HTTPResponse:
         session = await session_of(request)
         if session is None or not csrf_ok(request, session.csrf):
-            return refused(
-                "Your session has ended or the form was not valid, so nothing "
-                "was changed. Please reload the page and try again."
-            )
+            return refused(NOTHING_CHANGED)
         reference = normalise_reference(reference)
         kind = request.form.get("kind") or ""
         faq = request.form.get("faq") if kind == "faq" else None
         title = request.form.get("title") if kind == "topic" else None
         if kind not in LABEL_KINDS or (kind == "faq" and faq not in dict(faq_choices())):
-            return page(
-                "inbox_error.html",
-                code=400,
-                title="Not labelled",
-                message="Please choose an FAQ from the list, or give the new topic a title.",
-            )
+            return not_labelled()
         try:
             await asyncio.to_thread(store().set_label, reference, kind, session.role, faq, title)
         except KeyError:
@@ -669,12 +674,7 @@ def _routes(
                 "assistant, so it cannot be labelled."
             )
         except ValueError:
-            return page(
-                "inbox_error.html",
-                code=400,
-                title="Not labelled",
-                message="Please choose an FAQ from the list, or give the new topic a title.",
-            )
+            return not_labelled()
         await asyncio.to_thread(store().log_access, reference, session, "labelled")
         return response.redirect(
             f"/adviser/requests/{reference}", status=303, headers=dict(HEADERS)
@@ -684,10 +684,7 @@ def _routes(
     async def inbox_mark_handled(request: Request, reference: str) -> response.HTTPResponse:
         session = await session_of(request)
         if session is None or not csrf_ok(request, session.csrf):
-            return refused(
-                "Your session has ended or the form was not valid, so nothing "
-                "was changed. Please reload the page and try again."
-            )
+            return refused(NOTHING_CHANGED)
         reference = normalise_reference(reference)
         if await asyncio.to_thread(store().get, reference) is None:
             return page(

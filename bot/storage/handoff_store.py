@@ -21,7 +21,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Tuple, overload
+from typing import Any, Callable, Dict, List, Optional, Tuple, overload
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -349,14 +349,16 @@ class HandoffStore:
             )
         return result.rowcount == 1
 
+    def _by_reference(self, table: sa.Table, reference: str) -> Any:
+        """The row of `table` for one reference (case and spaces ignored), or None."""
+        with self.engine.connect() as connection:
+            return connection.execute(
+                table.select().where(table.c.reference == normalise_reference(reference))
+            ).first()
+
     def get(self, reference: str) -> Optional[HandoffRequest]:
         """One request by its reference (case and spaces ignored), or None."""
-        with self.engine.connect() as connection:
-            row = connection.execute(
-                self.requests.select().where(
-                    self.requests.c.reference == normalise_reference(reference)
-                )
-            ).first()
+        row = self._by_reference(self.requests, reference)
         return self._request(row) if row is not None else None
 
     def list_requests(
@@ -484,12 +486,7 @@ class HandoffStore:
         return label
 
     def label(self, reference: str) -> Optional[Label]:
-        with self.engine.connect() as connection:
-            row = connection.execute(
-                self.labels.select().where(
-                    self.labels.c.reference == normalise_reference(reference)
-                )
-            ).first()
+        row = self._by_reference(self.labels, reference)
         return self._label(row) if row is not None else None
 
     def labels_by_reference(self, references: List[str]) -> Dict[str, Label]:

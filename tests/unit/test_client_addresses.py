@@ -77,19 +77,32 @@ def test_forwarded_for_with_no_trusted_proxy_warns_once(fake_rasa, caplog) -> No
     caplog.set_level(logging.WARNING, logger="bot.edge.app")
     with BackgroundApp(_edge(fake_rasa, {})) as app:
         requests.get(f"{app.url}/healthz", timeout=10)
-        assert FORWARDED_WARNING not in caplog.text
+        assert not _forwarded_warnings(caplog)
         for n in range(3):
             requests.get(
                 f"{app.url}/healthz", headers={"X-Forwarded-For": f"192.0.2.{n}"}, timeout=10
             )
-    assert caplog.text.count(FORWARDED_WARNING) == 1
+    # Counted by record, not by text: in a process where bot.rasa's log scrubbing is
+    # installed (this test run), a phrase of the warning may be scrubbed if an earlier
+    # test's message held the same three words.
+    assert len(_forwarded_warnings(caplog)) == 1
+
+
+def _forwarded_warnings(caplog) -> list:
+    return [
+        r
+        for r in caplog.records
+        if r.name == "bot.edge.app"
+        and r.levelno == logging.WARNING
+        and FORWARDED_WARNING.split(":")[0] in r.getMessage()
+    ]
 
 
 def test_forwarded_for_with_a_trusted_proxy_does_not_warn(fake_rasa, caplog) -> None:
     caplog.set_level(logging.WARNING, logger="bot.edge.app")
     with BackgroundApp(_edge(fake_rasa, {"EDGE_PROXIES_COUNT": "1"})) as app:
         requests.get(f"{app.url}/healthz", headers={"X-Forwarded-For": "192.0.2.1"}, timeout=10)
-    assert FORWARDED_WARNING not in caplog.text
+    assert not _forwarded_warnings(caplog)
 
 
 def test_the_deployment_checklist_names_the_proxy_count() -> None:

@@ -7,7 +7,6 @@ PostgreSQL cases skip, with the reason printed, only when the server cannot be r
 
 from __future__ import annotations
 
-import uuid
 from datetime import date, datetime, timedelta, timezone
 from typing import Iterator, List
 
@@ -18,7 +17,7 @@ from bot import settings
 from bot.redact import redact
 from bot.storage import handoff_store
 from bot.storage.handoff_store import REFERENCE_ALPHABET, HandoffStore, default_store
-from tests.support.services import POSTGRES_URL, postgres_missing, skip_or_fail
+from tests.support.stores import open_store
 
 LENGTH = settings.load().handoff.reference_length
 QUESTION = (
@@ -27,38 +26,10 @@ QUESTION = (
 )
 
 
-class Clock:
-    """A settable clock that moves forward a minute on each reading."""
-
-    def __init__(self, start: datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        self.now += timedelta(minutes=1)
-        return self.now
-
-
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.infra)])
 def store(request, tmp_path) -> Iterator[HandoffStore]:
-    clock = Clock(datetime(2025, 6, 2, 9, 0, tzinfo=timezone.utc))
-    if request.param == "sqlite":
-        made = HandoffStore(
-            f"sqlite:///{tmp_path / 'handoff.db'}", reference_length=LENGTH, clock=clock
-        )
+    with open_store(request.param, tmp_path, reference_length=LENGTH) as made:
         yield made
-        made.engine.dispose()
-        return
-    problem = postgres_missing()
-    if problem:
-        skip_or_fail(problem)
-    made = HandoffStore(
-        POSTGRES_URL, prefix=f"t{uuid.uuid4().hex[:10]}_", reference_length=LENGTH, clock=clock
-    )
-    try:
-        yield made
-    finally:
-        made.drop_tables()
-        made.engine.dispose()
 
 
 def test_a_request_is_stored_redacted_with_a_short_reference(store):

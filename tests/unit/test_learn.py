@@ -4,8 +4,7 @@ honoured, exports redacted and marked, purged with the request."""
 from __future__ import annotations
 
 import argparse
-import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
@@ -14,37 +13,15 @@ import yaml
 
 from bot import learn
 from bot.storage.handoff_store import HandoffStore, NoConsent
-from tests.support.services import POSTGRES_URL, postgres_missing
+from tests.support.stores import open_store
 
 FAQ = "safety_plan/legal_status"
 
 
-class Clock:
-    def __init__(self, start: datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        self.now += timedelta(minutes=1)
-        return self.now
-
-
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.infra)])
 def store(request, tmp_path) -> Iterator[HandoffStore]:
-    clock = Clock(datetime(2025, 6, 2, 9, 0, tzinfo=timezone.utc))
-    if request.param == "sqlite":
-        made = HandoffStore(f"sqlite:///{tmp_path / 'handoff.db'}", clock=clock)
+    with open_store(request.param, tmp_path) as made:
         yield made
-        made.engine.dispose()
-        return
-    problem = postgres_missing()
-    if problem:
-        pytest.fail(f"PostgreSQL is required for these tests: {problem}")
-    made = HandoffStore(POSTGRES_URL, prefix=f"t{uuid.uuid4().hex[:10]}_", clock=clock)
-    try:
-        yield made
-    finally:
-        made.drop_tables()
-        made.engine.dispose()
 
 
 def test_labels_are_kept_with_role_and_time_and_replace_earlier_ones(store):

@@ -90,7 +90,8 @@ class Behaviour:
     options: Tuple[str, ...] = ()
 
 
-def _selected(parse: Dict[str, Any], intent: str) -> Optional[str]:
+def selected_answer(parse: Dict[str, Any], intent: str) -> Optional[str]:
+    """The answer key the response selector picked for `intent` (per-intent or default)."""
     selectors = parse.get("response_selector") or {}
     chosen = selectors.get(intent) or selectors.get("default") or {}
     return (chosen.get("response") or {}).get("intent_response_key") or None
@@ -103,7 +104,7 @@ def behaviour(parse: Dict[str, Any], known: Sequence[str]) -> Behaviour:
         # A check-in is the gentle crisis route: it comes before anything else.
         return Behaviour("crisis", answer=intent)
     if intent in RETRIEVAL_INTENTS:
-        return Behaviour("answer", answer=_selected(parse, intent) or intent)
+        return Behaviour("answer", answer=selected_answer(parse, intent) or intent)
     if intent in HANDOFF_INTENTS:
         return Behaviour("handoff")
     if intent == FALLBACK:

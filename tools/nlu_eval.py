@@ -53,7 +53,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tupl
 
 import yaml
 
-from bot.intents import CRISIS_PREFIX, FALLBACK, GIVE_CONTACT, REQUEST_HUMAN, RETRIEVAL_INTENTS
+from bot.intents import CRISIS_PREFIX, FALLBACK, GIVE_CONTACT, RETRIEVAL_INTENTS
 from bot.paths import BUILD_DIR, CONFIG, CURRENT_MODEL, DOMAIN, PROJECT_ROOT
 from tools import corpus, crisis_eval, long_posts
 from tools.corpus import Example, LongPost
@@ -66,8 +66,7 @@ OUT_DIR = BUILD_DIR / "eval"
 FLOORS = corpus.HELD_OUT / "floors.yml"
 
 # A long post whose right answer is "handoff": the decisions that hand it to a person.
-HANDOFF = "handoff"
-HANDOFF_DECISIONS = frozenset({"out_of_scope", REQUEST_HUMAN})
+HANDOFF = long_posts.HANDOFF
 
 # CLINC150's own "small_talk" domain (Larson et al. 2019, domains.json): requests where a
 # friendly or "about me" reply is right, so any answer of ours, about/bot included, may be
@@ -108,13 +107,6 @@ MARGIN_GRID = (0.0, 0.05, 0.1, 0.2, 0.3)
 # --- Decisions ----------------------------------------------------------------------------
 
 
-def _selected_key(parse: Parse, intent: str) -> Optional[str]:
-    """The answer key the response selector picked for `intent` (per-intent or default)."""
-    selectors = parse.get("response_selector") or {}
-    selected = selectors.get(intent) or selectors.get("default") or {}
-    return (selected.get("response") or {}).get("intent_response_key") or None
-
-
 def decision(parse: Parse) -> str:
     """What the assistant decided: the final intent, or a FAQ intent's full answer key.
 
@@ -123,7 +115,7 @@ def decision(parse: Parse) -> str:
     """
     intent = (parse.get("intent") or {}).get("name") or FALLBACK
     if intent in RETRIEVAL_INTENTS:
-        return _selected_key(parse, intent) or intent
+        return long_posts.selected_answer(parse, intent) or intent
     return intent
 
 
@@ -163,7 +155,7 @@ def redecide(
     raw = dict(parse, intent={"name": original, "confidence": confidence})
     if judge(raw, response_threshold, response_margin, topic_thresholds) is not None:
         return FALLBACK
-    return _selected_key(parse, original) or original
+    return long_posts.selected_answer(parse, original) or original
 
 
 def replay(
@@ -196,7 +188,7 @@ def replay(
         raw = dict(parse, intent={"name": top["name"], "confidence": top["confidence"]})
         if judge(raw, response_threshold, response_margin, topic_thresholds) is not None:
             return FALLBACK
-        return _selected_key(parse, top["name"]) or top["name"]
+        return long_posts.selected_answer(parse, top["name"]) or top["name"]
     return top["name"]
 
 

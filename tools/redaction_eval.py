@@ -32,7 +32,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from bot.paths import CURRENT_MODEL
 from bot.redact import redact
-from tools import corpus
+from tools import corpus, long_posts
 from tools.nlu_parser import NluParser
 
 SEED = 8
@@ -85,9 +85,7 @@ def with_detail(
 def decision(parse: Dict[str, Any]) -> str:
     """The label NLU decided: the intent, or intent/answer for a retrieval intent."""
     intent = (parse.get("intent") or {}).get("name") or ""
-    selectors = parse.get("response_selector") or {}
-    selected = selectors.get(intent) or selectors.get("default") or {}
-    key = (selected.get("response") or {}).get("intent_response_key") or ""
+    key = long_posts.selected_answer(parse, intent) or ""
     return key if key.startswith(f"{intent}/") else intent
 
 
